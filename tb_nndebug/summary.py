@@ -33,3 +33,12 @@ def write_record(kind: str, name: str, document: Mapping[str, Any], step=None,
             step=step,
             metadata=md,
         )
+
+
+# --- dataset / model / balance / checks / training / run_info records (issue 3) ---
+
+
+# --- resampling records (issue 4) ---
+
+
+# --- robustness records (issue 5) ---
