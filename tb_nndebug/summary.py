@@ -30,12 +30,13 @@ def write_record(kind: str, name: str, document: Mapping[str, Any], step=None,
     payload = metadata.encode_record(kind, document)
     md = metadata.create_summary_metadata(kind, description)
     with tf.summary.experimental.summary_scope(name, "nndebug_record", values=[]) as (tag, _):
-        return tf.summary.write(
+        written = tf.summary.write(
             tag=tag,
             tensor=tf.constant([payload], dtype=tf.string),
             step=step,
             metadata=md,
         )
+    return bool(written)
 
 
 # --- dataset / model / balance / checks / training / run_info records (issue 3) ---
