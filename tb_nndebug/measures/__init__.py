@@ -1,17 +1,24 @@
-"""The paper's measures (sections 3.1–3.2): pure numpy / scikit-learn."""
+"""The paper's measures (sections 3.1–3.2): pure numpy / scikit-learn.
+
+``model_capacity`` imports Keras only when it is given a Keras model.
+"""
 from .balance import ClassBalance, class_balance
+from .capacity import (
+    CapacityMatch,
+    GraphNode,
+    LayerCapacity,
+    ModelCapacity,
+    capacity_from_graph,
+    capacity_match,
+    model_capacity,
+)
 from .complexity import DatasetComplexity, dataset_complexity
+from .csg import CSGResult, csg
 
-__all__ = ["ClassBalance", "class_balance", "DatasetComplexity", "dataset_complexity"]
-
-# csg.py and capacity.py (+ capacity_match) are added by the measures work.
-try:  # pragma: no cover - transitional while the modules land
-    from .csg import CSGResult, csg  # noqa: F401
-    __all__ += ["CSGResult", "csg"]
-except ImportError:
-    pass
-try:  # pragma: no cover
-    from .capacity import CapacityMatch, ModelCapacity, capacity_match, model_capacity  # noqa: F401
-    __all__ += ["CapacityMatch", "ModelCapacity", "capacity_match", "model_capacity"]
-except ImportError:
-    pass
+__all__ = [
+    "ClassBalance", "class_balance",
+    "DatasetComplexity", "dataset_complexity",
+    "CSGResult", "csg",
+    "CapacityMatch", "GraphNode", "LayerCapacity", "ModelCapacity",
+    "capacity_from_graph", "capacity_match", "model_capacity",
+]

@@ -1,0 +1,416 @@
+"""Network capacity in bits (paper 3.2, Algorithm 1) and its match to a dataset (3.1 + 3.2).
+
+Two parts, kept apart so another framework's graph can reuse the arithmetic:
+
+- an adapter turns a model into a framework-neutral list of :class:`GraphNode`
+  in topological order (:func:`keras_graph` for Keras 3; ``keras`` is imported
+  only inside it);
+- :func:`capacity_from_graph` applies Friedland's engineering rules to that
+  list (pure arithmetic, no framework).
+"""
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+from typing import Sequence
+
+#: Verdicts of :func:`capacity_match`.
+VERDICTS = ("too_small", "matched", "oversized")
+
+
+@dataclass(frozen=True)
+class GraphNode:
+    """One call of a layer in a model's graph, framework-neutral.
+
+    Attributes
+    ----------
+    name : str
+        Unique in the graph (nested models prefix their layers ``outer/``).
+    kind : str
+        Layer class name (``"Dense"``, ``"Conv2D"``, ``"Add"``, ...).
+    params : int
+        Trainable parameters this node adds (0 for a repeated call of a
+        shared layer: its weights are counted once).
+    inbound : tuple
+        Names of the nodes feeding this one; ``None`` stands for a model
+        input. Empty also means "fed by a model input".
+    output_units : int or float
+        Output elements per sample (product of the output shape without the
+        batch axis; ``math.inf`` when a dimension is unknown).
+    is_concat : bool
+        Concatenation: its inputs' information adds up instead of the max.
+    n_params : int
+        All parameters (trainable or not), for the totals.
+    """
+
+    name: str
+    kind: str
+    params: int
+    inbound: tuple
+    output_units: float
+    is_concat: bool = False
+    n_params: int = 0
+
+
+@dataclass(frozen=True)
+class LayerCapacity:
+    """Per-layer row of a capacity estimate (bits; ``math.inf`` = unbounded)."""
+
+    name: str
+    kind: str
+    params: int
+    input_bits: float
+    capacity_bits: int
+    output_bits: float
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict; an unbounded bit count becomes ``None``."""
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "params": self.params,
+            "input_bits": _json_bits(self.input_bits),
+            "capacity_bits": self.capacity_bits,
+            "output_bits": _json_bits(self.output_bits),
+        }
+
+
+@dataclass(frozen=True)
+class ModelCapacity:
+    """Memory-equivalent capacity of a network, layer by layer.
+
+    Attributes
+    ----------
+    bits : int
+        Sum of the layers' ``capacity_bits``.
+    layers : tuple of LayerCapacity
+        In topological order.
+    n_params, trainable_params : int
+    name : str or None
+        The model's name, when the adapter knows it.
+    """
+
+    bits: int
+    layers: tuple
+    n_params: int
+    trainable_params: int
+    name: str | None = None
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict (fields of the ``model`` record)."""
+        return {
+            "name": self.name,
+            "bits": self.bits,
+            "n_params": self.n_params,
+            "trainable_params": self.trainable_params,
+            "layers": [layer.to_dict() for layer in self.layers],
+        }
+
+
+@dataclass(frozen=True)
+class CapacityMatch:
+    """How a model's capacity compares with a dataset's requirement (algorithms.md §4).
+
+    Attributes
+    ----------
+    verdict : {"too_small", "matched", "oversized"}
+    ratio : float
+        ``model_bits / expected_bits`` (``inf`` when nothing is expected).
+    log2_ratio : float
+        The same on a log scale (0 = exactly the expected capacity).
+    model_bits, expected_bits, max_bits : int
+    """
+
+    verdict: str
+    ratio: float
+    log2_ratio: float
+    model_bits: int
+    expected_bits: int
+    max_bits: int
+
+    def to_dict(self) -> dict:
+        return {
+            "verdict": self.verdict,
+            "ratio": _json_bits(self.ratio),
+            "log2_ratio": _json_bits(self.log2_ratio),
+            "model_bits": self.model_bits,
+            "expected_bits": self.expected_bits,
+            "max_bits": self.max_bits,
+        }
+
+
+def _json_bits(v):
+    return None if v is None or not math.isfinite(v) else v
+
+
+def _int_if_finite(v):
+    return int(v) if math.isfinite(v) else v
+
+
+# --------------------------------------------------------------------------- #
+# the arithmetic (pure)
+# --------------------------------------------------------------------------- #
+def capacity_from_graph(nodes: Sequence[GraphNode], *, name: str | None = None) -> ModelCapacity:
+    """Apply Friedland's rules to a topologically ordered node list.
+
+    Per node: ``input_bits`` is ∞ when fed by a model input, else the max of
+    the inbound ``output_bits`` (their sum for a concatenation);
+    ``capacity_bits = min(params, input_bits)``;
+    ``output_bits = min(output_units, input_bits)``. The model's capacity is
+    the sum of ``capacity_bits``.
+
+    Parameters
+    ----------
+    nodes : sequence of GraphNode
+        Each node's inbound names must appear earlier in the sequence.
+    name : str, optional
+        Carried into the result.
+
+    Returns
+    -------
+    ModelCapacity
+
+    Examples
+    --------
+    >>> from tb_nndebug.measures.capacity import GraphNode, capacity_from_graph
+    >>> g = [GraphNode("h", "Dense", 9, (None,), 3), GraphNode("o", "Dense", 4, ("h",), 1)]
+    >>> capacity_from_graph(g).bits          # 2 inputs -> 3 -> 1
+    12
+    """
+    out_bits: dict[str, float] = {}
+    rows = []
+    for node in nodes:
+        if not isinstance(node, GraphNode):
+            raise TypeError(f"nodes must hold GraphNode items, got {type(node).__name__}")
+        if node.name in out_bits:
+            raise ValueError(f"nodes: duplicate node name {node.name!r}")
+        incoming = []
+        for src in node.inbound:
+            if src is None:
+                incoming.append(math.inf)
+            elif src in out_bits:
+                incoming.append(out_bits[src])
+            else:
+                raise ValueError(
+                    f"nodes: {node.name!r} is fed by {src!r}, which is not earlier in the list"
+                )
+        if not incoming:
+            input_bits = math.inf
+        elif node.is_concat:
+            input_bits = sum(incoming)
+        else:
+            input_bits = max(incoming)
+        capacity = int(min(node.params, input_bits)) if node.params > 0 else 0
+        output_bits = min(node.output_units, input_bits)
+        out_bits[node.name] = output_bits
+        rows.append(LayerCapacity(
+            name=node.name,
+            kind=node.kind,
+            params=int(node.params),
+            input_bits=_int_if_finite(input_bits),
+            capacity_bits=capacity,
+            output_bits=_int_if_finite(output_bits),
+        ))
+    return ModelCapacity(
+        bits=sum(r.capacity_bits for r in rows),
+        layers=tuple(rows),
+        n_params=sum(n.n_params for n in nodes),
+        trainable_params=sum(n.params for n in nodes),
+        name=name,
+    )
+
+
+# --------------------------------------------------------------------------- #
+# the Keras 3 adapter
+# --------------------------------------------------------------------------- #
+def _units(shape) -> float:
+    dims = tuple(shape)[1:]
+    if any(d is None for d in dims):
+        return math.inf
+    return math.prod(int(d) for d in dims)
+
+
+def _count(weights) -> int:
+    return sum(math.prod(int(d) for d in w.shape) for w in weights)
+
+
+def keras_graph(model) -> list[GraphNode]:
+    """Walk a built Keras 3 model into a list of :class:`GraphNode`.
+
+    Functional models are walked through their graph (branches, skip
+    connections, concatenations, non-layer ops such as ``x + 1``); nested
+    models (a Sequential inside a functional model, ``keras.applications``
+    backbones) are expanded, their layers named ``<model>/<layer>``. Input
+    layers are not nodes: whatever they feed gets ``None`` as inbound.
+
+    Raises
+    ------
+    TypeError
+        ``model`` is not a Keras model, or a subclassed model with no graph.
+    ValueError
+        ``model`` is not built (no input shape yet).
+    """
+    import keras
+
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a Keras 3 model, got {type(model).__name__}")
+    nodes: list[GraphNode] = []
+    seen_ops: set[int] = set()
+    used_names: dict[str, int] = {}
+
+    def unique(name):
+        n = used_names.get(name, 0)
+        used_names[name] = n + 1
+        return name if n == 0 else f"{name}:{n}"
+
+    def graph_of(m):
+        if isinstance(m, keras.Sequential):
+            if not m.built or getattr(m, "_functional", None) is None:
+                raise ValueError(
+                    f"model {m.name!r} is not built: give it an input shape "
+                    "(keras.Input(...) as first layer, model.build(shape), or call it once)"
+                )
+            return m._functional
+        if hasattr(m, "_nodes_by_depth") and hasattr(m, "inputs"):
+            return m
+        if not m.built:
+            raise ValueError(f"model {m.name!r} is not built: call it on data first")
+        raise TypeError(
+            f"model {m.name!r} is a subclassed model ({type(m).__name__}); capacity needs "
+            "the layer graph of a Sequential or functional model"
+        )
+
+    def walk(m, input_sources, prefix):
+        g = graph_of(m)
+        src: dict[int, str | None] = {}
+        flat_inputs = list(keras.tree.flatten(g.inputs))
+        for t, s in zip(flat_inputs, input_sources):
+            src[id(t)] = s
+        for depth in sorted(g._nodes_by_depth, reverse=True):
+            for node in g._nodes_by_depth[depth]:
+                op = node.operation
+                if isinstance(op, keras.layers.InputLayer):
+                    for t in node.outputs:
+                        src.setdefault(id(t), None)
+                    continue
+                inbound = tuple(src.get(id(t)) for t in node.input_tensors)
+                if isinstance(op, keras.Model):
+                    inner_out = walk(op, inbound, f"{prefix}{unique(op.name)}/")
+                    for t, s in zip(node.outputs, inner_out):
+                        src[id(t)] = s
+                    continue
+                first_call = id(op) not in seen_ops
+                seen_ops.add(id(op))
+                name = unique(prefix + op.name)
+                trainable = _count(getattr(op, "trainable_weights", [])) if first_call else 0
+                total = _count(getattr(op, "weights", [])) if first_call else 0
+                nodes.append(GraphNode(
+                    name=name,
+                    kind=type(op).__name__,
+                    params=trainable,
+                    inbound=inbound,
+                    output_units=sum(_units(t.shape) for t in node.outputs),
+                    is_concat=isinstance(op, keras.layers.Concatenate),
+                    n_params=total,
+                ))
+                for t in node.outputs:
+                    src[id(t)] = name
+        return [src.get(id(t)) for t in keras.tree.flatten(g.outputs)]
+
+    g = graph_of(model)
+    walk(model, [None] * len(keras.tree.flatten(g.inputs)), "")
+    return nodes
+
+
+def model_capacity(model) -> ModelCapacity:
+    """Memory-equivalent capacity (bits) of a network, layer by layer (paper Algorithm 1).
+
+    Parameters
+    ----------
+    model : keras.Model or sequence of GraphNode
+        A built Keras 3 Sequential or functional model (nested models and
+        ``keras.applications`` models included), or a node list from another
+        framework's adapter.
+
+    Returns
+    -------
+    ModelCapacity
+
+    Raises
+    ------
+    ValueError
+        ``model`` is not built.
+    TypeError
+        ``model`` is neither a Keras model nor a node list.
+
+    Examples
+    --------
+    >>> import keras, tb_nndebug as nd
+    >>> m = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3),
+    ...                       keras.layers.Dense(1)])
+    >>> nd.model_capacity(m).bits
+    12
+    """
+    if isinstance(model, (list, tuple)):
+        return capacity_from_graph(model)
+    return capacity_from_graph(keras_graph(model), name=getattr(model, "name", None))
+
+
+def capacity_match(model_bits, complexity) -> CapacityMatch:
+    """Compare a model's capacity with a dataset's requirement (algorithms.md §4).
+
+    ``too_small`` below ``expected_bits`` (expect underfitting), ``matched``
+    from ``expected_bits`` to ``max_bits``, ``oversized`` above ``max_bits``
+    (it can memorise every label: expect overfitting).
+
+    Parameters
+    ----------
+    model_bits : int or ModelCapacity
+        The model's capacity in bits.
+    complexity : DatasetComplexity
+        From :func:`tb_nndebug.dataset_complexity`.
+
+    Returns
+    -------
+    CapacityMatch
+
+    Examples
+    --------
+    >>> import numpy as np, tb_nndebug as nd
+    >>> c = nd.dataset_complexity(np.array([[0, 0], [0, 1], [1, 0], [1, 1]]), [0, 1, 1, 0])
+    >>> nd.capacity_match(6, c).verdict        # 4 expected, 8 max
+    'matched'
+    """
+    if isinstance(model_bits, ModelCapacity):
+        model_bits = model_bits.bits
+    if isinstance(model_bits, bool) or not isinstance(model_bits, numbers.Real):
+        raise TypeError(f"model_bits must be a number of bits, got {type(model_bits).__name__}")
+    if not math.isfinite(model_bits) or model_bits < 0:
+        raise ValueError(f"model_bits must be a finite number >= 0, got {model_bits!r}")
+    try:
+        expected, max_bits = int(complexity.expected_bits), int(complexity.max_bits)
+    except AttributeError:
+        raise TypeError(
+            "complexity must be a DatasetComplexity (with expected_bits and max_bits), "
+            f"got {type(complexity).__name__}"
+        ) from None
+    if model_bits < expected:
+        verdict = "too_small"
+    elif model_bits <= max_bits:
+        verdict = "matched"
+    else:
+        verdict = "oversized"
+    if expected > 0:
+        ratio = model_bits / expected
+    else:
+        ratio = math.inf if model_bits > 0 else 1.0
+    log2_ratio = math.log2(ratio) if ratio > 0 else -math.inf
+    return CapacityMatch(
+        verdict=verdict,
+        ratio=float(ratio),
+        log2_ratio=float(log2_ratio),
+        model_bits=int(model_bits),
+        expected_bits=expected,
+        max_bits=max_bits,
+    )
