@@ -739,3 +739,57 @@ def resampling(name, X_before, y_before, X_after, y_after, *, trials=None, chose
 
 
 # --- robustness records (issue 5) ---
+
+def robustness(name, result, *, step=None, description=None, examples: int = 4) -> bool:
+    """Log a :class:`tb_nndebug.robustness.RobustnessResult`.
+
+    Writes the ``robustness`` record (``result.to_record()``), the scalars
+    ``nndebug/<name>/{median_eps, median_pixels, pixel_fraction,
+    clean_accuracy, censored_fraction}`` (non-finite ones are skipped) and
+    one image ``nndebug/<name>/adversarial_examples``: a row per example,
+    ``original | adversarial | difference``.
+
+    Parameters
+    ----------
+    name : str
+        Tag of the record.
+    result : RobustnessResult
+    step : int, optional
+        Defaults to the global summary step, else 0.
+    description : str, optional
+    examples : int
+        How many adversarial examples go into the record and the image.
+
+    Returns
+    -------
+    bool
+        False when no default writer is set.
+    """
+    from .robustness import RobustnessResult, example_grid
+
+    _check_name(name)
+    _check_description(description)
+    if not isinstance(result, RobustnessResult):
+        raise TypeError(
+            f"result must be a RobustnessResult (from tb_nndebug.robustness), "
+            f"got {type(result).__name__}"
+        )
+    if isinstance(examples, bool) or not isinstance(examples, numbers.Integral) or examples < 0:
+        raise ValueError(f"examples must be an integer >= 0, got {examples!r}")
+    step = _resolve_step(step, 0)
+    if not _has_writer():
+        return False
+    doc = result.to_record(n_examples=int(examples))
+    written = write_record(metadata.KIND_ROBUSTNESS, name, doc, step=step,
+                           description=description)
+    _write_scalars(name, {
+        "median_eps": doc["median_eps"],
+        "median_pixels": doc["median_pixels"],
+        "pixel_fraction": doc["pixel_fraction"],
+        "clean_accuracy": doc["clean_accuracy"],
+        "censored_fraction": doc["censored_fraction"],
+    }, step)
+    grid = example_grid(result, n_examples=int(examples))
+    if grid is not None:
+        _write_image(name, "adversarial_examples", grid, step)
+    return bool(written)
