@@ -1,0 +1,162 @@
+"""`tb-nndebug` on bad input: one line on stderr, exit status 2, no traceback.
+
+These run the installed console script as a subprocess (the real exit status
+and stderr); bad input is rejected before TensorFlow is imported, so each
+call takes about a second.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tb_nndebug.datasets import DATA_DIR
+
+TB_NNDEBUG = Path(sys.executable).parent / "tb-nndebug"
+CREDITCARD = DATA_DIR / "creditcard" / "creditcard_sample.csv"
+
+
+def cli(*args, cwd=None):
+    return subprocess.run([str(TB_NNDEBUG), *map(str, args)], capture_output=True,
+                          text=True, cwd=cwd, timeout=120)
+
+
+def assert_one_line_error(proc, *fragments):
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert lines[0].startswith("tb-nndebug analyze: error: "), lines[0]
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+@pytest.fixture
+def digits_npz(tmp_path):
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    return X, y
+
+
+def test_missing_data_file_is_one_line_error(tmp_path):
+    proc = cli("analyze", tmp_path / "nope.npz", "--logdir", tmp_path / "runs")
+    assert_one_line_error(proc, "no such file", "nope.npz")
+
+
+def test_unknown_format_is_one_line_error(tmp_path):
+    path = tmp_path / "data.json"
+    path.write_text('{"x": [1, 2]}')
+    proc = cli("analyze", path, "--logdir", tmp_path / "runs")
+    assert_one_line_error(proc, "data.json", ".npz", ".csv")
+
+
+def test_csv_renamed_npz_is_one_line_error(tmp_path):
+    path = tmp_path / "fake.npz"
+    path.write_bytes(CREDITCARD.read_bytes()[:2000])
+    proc = cli("analyze", path, "--logdir", tmp_path / "runs")
+    assert_one_line_error(proc, "fake.npz", "not a readable .npz")
+
+
+def test_missing_label_column_is_one_line_error(tmp_path):
+    proc = cli("analyze", CREDITCARD, "--label", "Fraud", "--logdir", tmp_path / "runs")
+    assert_one_line_error(proc, "'Fraud'", "not a column", "Class")
+
+
+def test_npz_with_mismatched_lengths_is_one_line_error(tmp_path, digits_npz):
+    X, y = digits_npz
+    path = tmp_path / "short.npz"
+    np.savez(path, x=X[:100], y=y[:90])
+    proc = cli("analyze", path, "--logdir", tmp_path / "runs")
+    assert_one_line_error(proc, "different lengths", "100", "90")
+
+
+def test_npz_without_labels_is_one_line_error(tmp_path, digits_npz):
+    X, _ = digits_npz
+    path = tmp_path / "nolabels.npz"
+    np.savez(path, x=X[:50], extra=X[:50, 0])
+    proc = cli("analyze", path, "--logdir", tmp_path / "runs")
+    assert_one_line_error(proc, "labels array", "['extra', 'x']")
+
+
+def test_ragged_csv_names_the_line(tmp_path):
+    rows = CREDITCARD.read_text().splitlines()[:20]
+    rows[7] = ",".join(rows[7].split(",")[:-3])  # line 8 loses three fields
+    path = tmp_path / "ragged.csv"
+    path.write_text("\n".join(rows) + "\n")
+    proc = cli("analyze", path, "--label", "Class", "--logdir", tmp_path / "runs")
+    assert_one_line_error(proc, "line 8", "28 fields, expected 31")
+
+
+def test_text_in_feature_column_is_one_line_error(tmp_path):
+    rows = CREDITCARD.read_text().splitlines()[:20]
+    cells = rows[3].split(",")
+    cells[2] = "n/a"
+    rows[3] = ",".join(cells)
+    path = tmp_path / "text.csv"
+    path.write_text("\n".join(rows) + "\n")
+    proc = cli("analyze", path, "--logdir", tmp_path / "runs")
+    assert_one_line_error(proc, "column 'V2'", "not numeric", "'n/a'")
+
+
+def test_empty_image_folder_is_one_line_error(tmp_path):
+    (tmp_path / "imgs" / "cat").mkdir(parents=True)
+    (tmp_path / "imgs" / "cat" / "notes.txt").write_text("no images here")
+    proc = cli("analyze", tmp_path / "imgs", "--logdir", tmp_path / "runs")
+    assert_one_line_error(proc, "no class sub-folders with images")
+
+
+def test_broken_image_is_one_line_error(tmp_path):
+    (tmp_path / "imgs" / "0").mkdir(parents=True)
+    (tmp_path / "imgs" / "0" / "a.png").write_bytes(b"not a png at all")
+    proc = cli("analyze", tmp_path / "imgs", "--logdir", tmp_path / "runs")
+    assert_one_line_error(proc, "cannot read image", "a.png")
+
+
+def test_missing_model_file_is_one_line_error(tmp_path):
+    proc = cli("analyze", CREDITCARD, "--model", tmp_path / "model.keras",
+               "--logdir", tmp_path / "runs")
+    assert_one_line_error(proc, "--model", "no such file")
+
+
+def test_model_that_is_not_a_keras_file_is_one_line_error(tmp_path, digits_npz):
+    X, y = digits_npz
+    data = tmp_path / "digits.npz"
+    np.savez(data, x=X[:200], y=y[:200])
+    bad = tmp_path / "model.keras"
+    bad.write_text("this is not a zip archive")
+    proc = cli("analyze", data, "--model", bad, "--no-csg", "--logdir", tmp_path / "runs")
+    assert_one_line_error(proc, "--model", "cannot load", "model.keras")
+
+
+def test_robustness_without_model_is_one_line_error(tmp_path):
+    proc = cli("analyze", CREDITCARD, "--robustness", "5", "--logdir", tmp_path / "runs")
+    assert_one_line_error(proc, "--robustness needs --model")
+
+
+def test_debug_flag_shows_the_traceback(tmp_path):
+    proc = cli("analyze", tmp_path / "nope.npz", "--logdir", tmp_path / "runs", "--debug")
+    assert proc.returncode != 0
+    assert "Traceback" in proc.stderr and "no such file" in proc.stderr
+
+
+def test_usage_errors_exit_2_with_usage(tmp_path):
+    proc = cli("analyze", CREDITCARD)  # --logdir missing
+    assert proc.returncode == 2
+    assert "--logdir" in proc.stderr and "Traceback" not in proc.stderr
+    proc = cli("demo", "--only", "nosuchgroup")
+    assert proc.returncode == 2 and "invalid choice" in proc.stderr
+
+
+def test_help_lists_commands_and_examples():
+    proc = cli("--help")
+    assert proc.returncode == 0
+    for text in ("analyze", "demo", "examples:", "tb-nndebug demo --serve"):
+        assert text in proc.stdout
+    proc = cli("analyze", "--help")
+    assert proc.returncode == 0
+    for text in ("DATA is one of", ".npz", ".csv", "folder/", "--fail-on", "exit status"):
+        assert text in proc.stdout
