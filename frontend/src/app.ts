@@ -1,0 +1,299 @@
+// The controller: URL hash ⇄ state, fetching, polling, and which view shows.
+import { ApiError, fetchCompare, fetchReport, fetchRuns } from "./api";
+import { append, clear, h } from "./dom";
+import { DEFAULT_STATE, formatHash, parseHash, type HashState, type SevFilter } from "./hashState";
+import { renderCompare } from "./compare";
+import { renderReport } from "./report";
+import { runItem, visibleRuns } from "./runsList";
+import { filterRuns } from "./select";
+import { errorState, loading, noRuns } from "./states";
+import { isHidden, watchDarkMode } from "./theme";
+import type { CompareRow, Report, RunSummary } from "./types";
+import css from "./styles.css?raw";
+
+export const POLL_MS = 15000;
+
+const BACKEND_HINT = "The Debugger tab talks to the tb_nndebug plugin inside this TensorBoard. Check that tb_nndebug is installed in the Python environment that runs tensorboard, and look at tensorboard's console output.";
+
+function runKey(r: RunSummary | undefined): string {
+  return r ? JSON.stringify([r.last_step, r.last_wall_time, r.counts, r.kinds]) : "";
+}
+
+export class App {
+  state: HashState = DEFAULT_STATE;
+  runs: RunSummary[] | null = null;
+  private report: { run: string; key: string; data: Report } | null = null;
+  private compareRows: CompareRow[] | null = null;
+  private compareStale = false;
+  private lastHash = "";
+  private shown = "";
+  private seq = 0;
+  private pollTimer: number | undefined;
+  private polling = false;
+
+  readonly root: HTMLElement;
+  private readonly list: HTMLUListElement;
+  private readonly listNote: HTMLElement;
+  private readonly filter: HTMLInputElement;
+  private readonly sevSelect: HTMLSelectElement;
+  private readonly main: HTMLElement;
+  private readonly content: HTMLElement;
+  private readonly tabs: { report: HTMLButtonElement; compare: HTMLButtonElement };
+  private readonly status: HTMLElement;
+
+  constructor(private readonly doc: Document = document) {
+    this.filter = h("input", {
+      class: "nnd-filter", type: "search",
+      attrs: { placeholder: "filter runs…", "aria-label": "Filter runs by name", spellcheck: "false" },
+      on: { input: () => this.navigate({ q: this.filter.value }, true) },
+    });
+    this.sevSelect = h("select", { class: "nnd-sev-filter", attrs: { "aria-label": "Filter runs by severity" }, on: { change: () => this.navigate({ sev: this.sevSelect.value as SevFilter }, true) } },
+      h("option", { attrs: { value: "all" } }, "all runs"),
+      h("option", { attrs: { value: "error" } }, "● errors"),
+      h("option", { attrs: { value: "warning" } }, "● ▲ errors + warnings"),
+      h("option", { attrs: { value: "clean" } }, "✓ no errors or warnings"));
+    this.list = h("ul", { class: "nnd-run-list", attrs: { "aria-label": "Runs" } });
+    this.listNote = h("div", { class: "nnd-list-note" });
+    this.tabs = {
+      report: h("button", { class: "nnd-tab", type: "button", on: { click: () => this.navigate({ view: "report" }) } }, "Report"),
+      compare: h("button", { class: "nnd-tab", type: "button", on: { click: () => this.navigate({ view: "compare" }) } }, "Compare"),
+    };
+    this.status = h("span", { class: "nnd-status nnd-muted", attrs: { "aria-live": "polite" } });
+    this.content = h("div", { class: "nnd-content" });
+    this.main = h("main", { class: "nnd-main" },
+      h("div", { class: "nnd-topbar" },
+        h("div", { class: "nnd-tabs", role: "tablist" }, this.tabs.report, this.tabs.compare),
+        this.status,
+        h("button", { class: "nnd-button nnd-refresh", type: "button", title: "Reload data now", on: { click: () => void this.poll(true) } }, "↻ Reload")),
+      this.content);
+    this.root = h("div", { class: "nnd-app" },
+      h("aside", { class: "nnd-side" },
+        h("div", { class: "nnd-side-head" }, h("h2", null, "Runs"), this.sevSelect),
+        this.filter,
+        this.listNote,
+        this.list),
+      this.main);
+  }
+
+  start(): void {
+    const style = this.doc.createElement("style");
+    style.textContent = css;
+    this.doc.head.appendChild(style);
+    this.doc.body.classList.add("nnd-body");
+    this.doc.body.appendChild(this.root);
+    watchDarkMode((dark) => this.doc.body.classList.toggle("nnd-dark", dark));
+    this.applyHash(this.doc.defaultView?.location.hash ?? "");
+    this.doc.defaultView?.addEventListener("hashchange", () => {
+      const hash = this.doc.defaultView?.location.hash ?? "";
+      if (hash !== this.lastHash) this.applyHash(hash);
+    });
+    this.doc.addEventListener("visibilitychange", () => {
+      if (this.doc.visibilityState === "visible") void this.poll();
+    });
+    this.pollTimer = this.doc.defaultView?.setInterval(() => void this.poll(), POLL_MS);
+    void this.loadRuns();
+  }
+
+  stop(): void {
+    if (this.pollTimer !== undefined) this.doc.defaultView?.clearInterval(this.pollTimer);
+  }
+
+  private applyHash(hash: string): void {
+    this.lastHash = hash;
+    this.state = parseHash(hash);
+    this.syncControls();
+    this.renderList();
+    this.route();
+  }
+
+  /** Changes the state and the hash; `replace` for typing (no history entry per key). */
+  navigate(patch: Partial<HashState>, replace = false): void {
+    const next = { ...this.state, ...patch };
+    const hash = formatHash(next);
+    const win = this.doc.defaultView;
+    this.lastHash = hash;
+    this.state = next;
+    if (win) {
+      const url = `${win.location.pathname}${win.location.search}${hash}`;
+      if (replace) win.history.replaceState(null, "", url);
+      else win.history.pushState(null, "", url);
+    }
+    this.syncControls();
+    this.renderList();
+    if (!("q" in patch || "sev" in patch) || this.state.view === "compare") this.route();
+  }
+
+  private syncControls(): void {
+    if (this.filter.value !== this.state.q) this.filter.value = this.state.q;
+    this.sevSelect.value = this.state.sev;
+    for (const v of ["report", "compare"] as const) {
+      const on = this.state.view === v;
+      this.tabs[v].classList.toggle("nnd-tab-on", on);
+      this.tabs[v].setAttribute("aria-selected", String(on));
+    }
+  }
+
+  private renderList(): void {
+    const scroll = this.list.scrollTop;
+    clear(this.list);
+    clear(this.listNote);
+    if (this.runs === null) return;
+    const shown = visibleRuns(this.runs, this.state);
+    append(this.list, shown.map((r) => runItem(r, this.state)));
+    if (this.runs.length && shown.length === 0) {
+      append(this.listNote, "No run matches. ",
+        h("button", { class: "nnd-linkbtn", type: "button", on: { click: () => this.navigate({ q: "", sev: "all" }, true) } }, "Clear the filters"));
+    } else if (this.runs.length) {
+      append(this.listNote, shown.length === this.runs.length ? `${shown.length} runs` : `${shown.length} of ${this.runs.length} runs`);
+    }
+    this.list.scrollTop = scroll;
+  }
+
+  private async loadRuns(): Promise<void> {
+    append(this.listNote, "Loading…");
+    this.replaceContent(loading("runs"));
+    try {
+      this.runs = (await fetchRuns()).runs ?? [];
+      this.stamp();
+    } catch (e) {
+      clear(this.listNote);
+      this.replaceContent(errorState("the runs", (e as Error).message, () => void this.loadRuns(), BACKEND_HINT));
+      return;
+    }
+    this.renderList();
+    this.route();
+  }
+
+  private stamp(): void {
+    const t = new Date();
+    this.status.textContent = `updated ${t.toLocaleTimeString("en-GB")}`;
+  }
+
+  private width(): number {
+    return Math.max(320, (this.content.clientWidth || 900) - 32);
+  }
+
+  private route(): void {
+    if (this.runs === null) return;
+    if (this.runs.length === 0) {
+      this.replaceContent(noRuns());
+      return;
+    }
+    if (this.state.view === "compare") {
+      void this.showCompare();
+      return;
+    }
+    let run = this.state.run;
+    if (!run) {
+      const first = visibleRuns(this.runs, this.state)[0] ?? visibleRuns(this.runs, { ...this.state, q: "", sev: "all" })[0];
+      this.navigate({ run: first.run }, true);
+      return;
+    }
+    if (!this.runs.some((r) => r.run === run)) {
+      this.replaceContent(h("div", { class: "nnd-state nnd-empty", attrs: { "data-state": "unknown-run" } },
+        h("h2", null, "This run is not in the logdir"),
+        h("p", null, "The link names the run ", h("code", null, run), ", which TensorBoard does not list (deleted, renamed, or a different --logdir). Pick a run on the left."),
+      ));
+      return;
+    }
+    void this.showReport(run);
+  }
+
+  private async showReport(run: string): Promise<void> {
+    const summary = this.runs?.find((r) => r.run === run);
+    const key = runKey(summary);
+    const seq = ++this.seq;
+    if (this.report && this.report.run === run && this.report.key === key) {
+      this.draw(() => renderReport(this.report!.data, { summary: summary ?? null, width: this.width(), goToPanel: (id) => this.goToPanel(id) }), `report:${run}`);
+      return;
+    }
+    if (this.shown !== `report:${run}`) this.replaceContent(loading(`the report of ${run}`));
+    try {
+      const data = await fetchReport(run);
+      if (seq !== this.seq) return;
+      this.report = { run, key, data };
+      this.draw(() => renderReport(data, { summary: summary ?? null, width: this.width(), goToPanel: (id) => this.goToPanel(id) }), `report:${run}`);
+    } catch (e) {
+      if (seq !== this.seq) return;
+      const status = e instanceof ApiError ? e.status : 0;
+      this.replaceContent(errorState(`the report of ${run}`, (e as Error).message, () => void this.showReport(run),
+        status === 404 ? "TensorBoard no longer lists this run; pick another one on the left." : BACKEND_HINT));
+    }
+  }
+
+  private async showCompare(): Promise<void> {
+    const seq = ++this.seq;
+    if (this.compareRows === null || this.compareStale) {
+      if (this.compareRows === null) {
+        this.replaceContent(loading("the comparison"));
+      }
+      try {
+        const rows = (await fetchCompare()).rows ?? [];
+        if (seq !== this.seq) return;
+        this.compareRows = rows;
+        this.compareStale = false;
+      } catch (e) {
+        if (seq !== this.seq) return;
+        this.replaceContent(errorState("the comparison", (e as Error).message, () => void this.showCompare(), BACKEND_HINT));
+        return;
+      }
+    }
+    const rows = filterRuns(this.compareRows, this.state.q, this.state.sev);
+    this.draw(() => renderCompare(rows, this.state, this.width(), (key, desc) => this.navigate({ sort: key, desc }, true)), "compare");
+  }
+
+  /** Replaces the view, keeping the scroll position when asked (reloads, re-sorts). */
+  private draw(build: () => HTMLElement, view: string): void {
+    const top = this.main.scrollTop;
+    const same = view === this.shown;
+    const el = build();
+    clear(this.content);
+    this.content.appendChild(el);
+    this.shown = view;
+    this.main.scrollTop = same ? top : 0;
+  }
+
+  /** Shows a loading/error/empty state in place of the view. */
+  private replaceContent(el: HTMLElement): void {
+    clear(this.content);
+    this.content.appendChild(el);
+    this.shown = "";
+  }
+
+  goToPanel(id: string): void {
+    const el = this.doc.getElementById(`panel-${id}`);
+    if (!el) return;
+    el.scrollIntoView?.({ behavior: "smooth", block: "start" });
+    el.classList.remove("nnd-flash");
+    void el.offsetWidth;
+    el.classList.add("nnd-flash");
+  }
+
+  /** Picks up new data without losing the selection or the scroll position. */
+  async poll(force = false): Promise<void> {
+    if (this.polling || (!force && isHidden(this.doc.defaultView ?? window))) return;
+    if (this.runs === null) {
+      if (force) await this.loadRuns();
+      return;
+    }
+    this.polling = true;
+    try {
+      const runs = (await fetchRuns()).runs ?? [];
+      this.stamp();
+      const before = new Map(this.runs.map((r) => [r.run, runKey(r)]));
+      const changed = runs.length !== this.runs.length || runs.some((r) => before.get(r.run) !== runKey(r));
+      if (!changed && !force) return;
+            this.runs = runs;
+      this.renderList();
+      if (force) {
+        this.report = null;
+      }
+      this.compareStale = true;
+      this.route();
+    } catch (e) {
+      this.status.textContent = `reload failed: ${(e as Error).message}`;
+    } finally {
+      this.polling = false;
+    }
+  }
+}
