@@ -68,6 +68,9 @@ THRESHOLDS: dict[str, tuple[float, str]] = {
     # generalisation
     "overfitting.rise": (0.1, "tb_nndebug: val loss 10 % above its best (UMLAUT: any rise)"),
     "overfitting.patience": (2, "tb_nndebug: the rise has lasted 2 epochs since the best"),
+    "overfitting.gap": (
+        3.0, "tb_nndebug: (val - train)/train loss > 3 once val loss stopped improving "
+             "(SageMaker warns at 0.1, which every healthy run passes)"),
     "underfitting.margin": (
         0.1, "tb_nndebug: train accuracy within 10 % of the way from chance to perfect"),
     "underfitting.after": (0.3, "AUTOTRAINER: judge convergence after 30 % of planned epochs"),
@@ -319,7 +322,7 @@ def _capacity_verdict(R: _Records, T: dict):
     ratio = bits / expected if expected > 0 else math.inf
     if bits < T["capacity.too_small_ratio"] * expected:
         verdict = "too_small"
-    elif bits > T["capacity.oversized_ratio"] * max(max_bits, expected):
+    elif bits > T["capacity.oversized_ratio"] * max_bits:  # as measures.capacity_match
         verdict = "oversized"
     else:
         verdict = "matched"
@@ -738,12 +741,15 @@ def rule_generalisation(R: _Records, T: dict) -> list[Finding]:
         last_i, last_train, last_val = pairs[-1]
         train_at_best = dict((i, a) for i, a, _ in pairs)[best_i]
         rise = (last_val - best_val) / best_val if best_val > 0 else 0.0
-        if (rise > T["overfitting.rise"] and last_i - best_i >= T["overfitting.patience"]
-                and last_train < train_at_best):
-            gap = (last_val - last_train) / last_train if last_train > 0 else None
+        gap = (last_val - last_train) / last_train if last_train > 0 else math.inf
+        stalled = last_i - best_i >= T["overfitting.patience"] and last_train < train_at_best
+        if stalled and (rise > T["overfitting.rise"] or gap > T["overfitting.gap"]):
+            title = (f"Validation loss rose {rise:.0%} since epoch {best_i} while training "
+                     f"loss fell" if rise > T["overfitting.rise"] else
+                     f"Validation loss stopped improving at epoch {best_i} and is "
+                     f"{last_val / max(last_train, 1e-12):.0f}× the training loss")
             out.append(Finding(
-                "training.overfitting", "warning",
-                f"Validation loss rose {rise:.0%} since epoch {best_i} while training loss fell",
+                "training.overfitting", "warning", title,
                 {"best_epoch": best_i, "best_val_loss": best_val, "val_loss": last_val,
                  "train_loss": last_train, "train_loss_at_best": train_at_best, "gap": gap},
                 "Stop at the best epoch (keras.callbacks.EarlyStopping(restore_best_weights="

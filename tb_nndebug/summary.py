@@ -266,6 +266,11 @@ def dataset(name, X, y, *, csg=True, projection=True, energy: str = "sum", step=
     step = _resolve_step(step, 0)
     doc = dataset_document(name, X, y, csg=csg, projection=projection, energy=energy,
                            random_state=random_state)
+    return write_dataset_document(name, doc, step=step, description=description)
+
+
+def write_dataset_document(name, doc, *, step, description=None) -> bool:
+    """Write a document from :func:`dataset_document` with its scalars and image."""
     if not _has_writer():
         return False
     image = None
@@ -358,6 +363,11 @@ def model(name, model, *, complexity=None, step=None, description=None) -> bool:
     _check_description(description)
     step = _resolve_step(step, 0)
     doc = model_document(name, model, complexity=complexity)
+    return write_model_document(name, doc, step=step, description=description)
+
+
+def write_model_document(name, doc, *, step, description=None) -> bool:
+    """Write a document from :func:`model_document` with its scalar and chart."""
     if not _has_writer():
         return False
     image = pictures.draw_capacity(

@@ -1,0 +1,430 @@
+"""``DebuggerCallback``: the Keras 3 callback that feeds the Debugger tab.
+
+At train begin it measures the training data and the model once (dataset
+and model records) and runs the static checks (loss/output pairing, label
+range, input scale, inference determinism). At each epoch end it works on
+one fixed small probe batch: per-layer kernel gradient norms, dead ReLU
+units, the weight update ratio, plus the epoch's logs; it writes a
+``training`` record and prints new findings.
+
+It writes its own run directory ``<log_dir>/<name>`` beside the ``train``
+and ``validation`` runs of ``keras.callbacks.TensorBoard(log_dir)`` (two
+writers must not share a directory). A diagnostic that raises is recorded
+(``diagnostic_error`` record, ``diagnostic.failed`` finding) and training
+goes on, unless ``strict=True``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from . import _keras_inspect as ki
+from . import diagnosis, metadata, summary
+from ._validation import check_features, check_labels, check_positive_int, check_random_state
+
+
+def _check_log_dir(log_dir) -> str:
+    if not isinstance(log_dir, (str, os.PathLike)):
+        raise TypeError(f"log_dir must be a path (str or os.PathLike), got {type(log_dir).__name__}")
+    path = os.path.abspath(os.fspath(log_dir))
+    probe = path
+    while not os.path.exists(probe):
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            break
+        probe = parent
+    if os.path.exists(probe) and not os.path.isdir(probe):
+        raise ValueError(f"log_dir {path!r} is not usable: {probe!r} is a file, not a directory")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise ValueError(f"log_dir {path!r} is not writable (no write permission on {probe!r})")
+    return path
+
+
+def _take_dataset(ds, limit: int, *, name: str):
+    """Up to ``limit`` samples of a ``tf.data.Dataset`` of (x, y[, w]) batches."""
+    xs, ys, n = [], [], 0
+    for element in ds:
+        if not isinstance(element, (tuple, list)) or len(element) < 2:
+            raise ValueError(f"{name} must yield (x, y) or (x, y, sample_weight) batches")
+        x, y = np.asarray(element[0]), np.asarray(element[1])
+        if x.ndim == 0 or y.ndim == 0:
+            raise ValueError(f"{name} must be batched (call .batch(...)): got a single sample")
+        xs.append(x)
+        ys.append(y)
+        n += len(x)
+        if n >= limit:
+            break
+    if not xs:
+        raise ValueError(f"{name} is empty")
+    return np.concatenate(xs)[:limit], np.concatenate(ys)[:limit]
+
+
+def _check_data(data, *, name: str, limit: int):
+    """``None`` or validated ``(X, y)`` numpy arrays (original shapes kept)."""
+    if data is None:
+        return None
+    if isinstance(data, tf.data.Dataset):
+        X, y = _take_dataset(data, limit, name=name)
+    elif isinstance(data, (tuple, list)) and len(data) in (2, 3):
+        X, y = data[0], data[1]
+    else:
+        raise TypeError(
+            f"{name} must be (X, y) arrays, a batched tf.data.Dataset of (x, y) or None, "
+            f"got {type(data).__name__}"
+        )
+    try:
+        X = np.asarray(X)
+        y = np.asarray(y)
+    except Exception as exc:
+        raise TypeError(f"{name} must hold arrays: {exc}") from None
+    if X.ndim < 2:
+        raise ValueError(f"{name}: X must have at least 2 dimensions (samples, features...), "
+                         f"got shape {X.shape}")
+    check_features(X, name=f"{name} X")
+    check_labels(y, name=f"{name} y", n_samples=X.shape[0])
+    return X, y
+
+
+class DebuggerCallback(keras.callbacks.Callback):
+    """Log a training run for the TensorBoard Debugger tab and print findings.
+
+    Parameters
+    ----------
+    log_dir : str or os.PathLike
+        The same ``log_dir`` as ``keras.callbacks.TensorBoard``; records go
+        to ``<log_dir>/<name>``.
+    train_data : (X, y) arrays or batched tf.data.Dataset, optional
+        The training data (Keras does not show it to callbacks). Measured
+        once at train begin, and a fixed probe batch is drawn from it for
+        the per-epoch signals. Without it only the model, the loss and the
+        logs are checked.
+    validation_data : (X, y) arrays or tf.data.Dataset, optional
+        Measured once (complexity, balance, input range) as tag ``validation``.
+    name : str, default="debugger"
+        Name of the run directory under ``log_dir``.
+    batch_size : int, default=256
+        Size of the fixed probe batch used each epoch.
+    verbose : int, default=1
+        0 prints nothing; otherwise each new finding is printed once, one
+        line, severity first.
+    strict : bool, default=False
+        Re-raise when a diagnostic fails instead of recording it.
+    thresholds : dict, optional
+        Overrides for :data:`tb_nndebug.diagnosis.THRESHOLDS`.
+    csg : bool or dict, default=True
+        Compute the CSG of ``train_data`` (a dict passes options to
+        :func:`tb_nndebug.csg`).
+    projection : bool, default=True
+        Log a 2-D PCA projection of ``train_data``.
+    max_samples : int, default=20000
+        At most this many samples are taken from a ``tf.data.Dataset``.
+    random_state : int, default=0
+        Seeds the probe batch, CSG sampling and the projection.
+
+    Attributes
+    ----------
+    findings : list of Finding
+        The latest diagnosis (most severe first).
+    records : dict
+        The records written so far, as ``diagnose`` takes them.
+    run_dir : str
+        ``<log_dir>/<name>``.
+
+    Examples
+    --------
+    >>> cb = DebuggerCallback("runs/exp1", train_data=(X, y))  # doctest: +SKIP
+    >>> model.fit(X, y, epochs=10, validation_split=0.2,       # doctest: +SKIP
+    ...           callbacks=[keras.callbacks.TensorBoard("runs/exp1"), cb])
+    """
+
+    def __init__(self, log_dir, train_data=None, validation_data=None, *, name="debugger",
+                 batch_size=256, verbose=1, strict=False, thresholds=None, csg=True,
+                 projection=True, max_samples=20000, random_state=0):
+        super().__init__()
+        self.log_dir = _check_log_dir(log_dir)
+        if not isinstance(name, str) or not name or os.sep in name or name in (".", ".."):
+            raise ValueError(f"name must be a plain directory name, got {name!r}")
+        self.name = name
+        self.batch_size = check_positive_int(batch_size, name="batch_size")
+        if isinstance(verbose, bool) or not isinstance(verbose, int) or verbose < 0:
+            raise ValueError(f"verbose must be an integer >= 0, got {verbose!r}")
+        self.verbose = verbose
+        if not isinstance(strict, bool):
+            raise TypeError(f"strict must be True or False, got {strict!r}")
+        self.strict = strict
+        diagnosis.resolve_thresholds(thresholds)
+        self.thresholds = dict(thresholds) if thresholds else None
+        summary._csg_options(csg, random_state)
+        self.csg = csg
+        if not isinstance(projection, bool):
+            raise TypeError(f"projection must be True or False, got {projection!r}")
+        self.projection = projection
+        self.max_samples = check_positive_int(max_samples, name="max_samples")
+        check_random_state(random_state)
+        self.random_state = random_state
+        self._train = _check_data(train_data, name="train_data", limit=self.max_samples)
+        self._val = _check_data(validation_data, name="validation_data", limit=self.max_samples)
+        self.run_dir = os.path.join(self.log_dir, self.name)
+        self.records: dict = {}
+        self.findings: list = []
+        self._writer = None
+
+    # ------------------------------------------------------------ plumbing
+
+    def _keep(self, kind, tag, step, doc):
+        """Remember a written record exactly as a reader will decode it."""
+        value = json.loads(metadata.encode_record(kind, doc).decode("utf-8"))
+        entries = [e for e in self.records.setdefault(kind, [])
+                   if not (e["tag"] == tag and e["step"] == step)]
+        entries.append({"tag": tag, "step": step, "value": value})
+        self.records[kind] = entries
+
+    def _guard(self, diagnostic, fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            if self.strict:
+                raise
+            self._errors.append((diagnostic, exc))
+            return None
+
+    def _flush_errors(self, step, epoch):
+        if not self._errors:
+            return
+        (first, exc), rest = self._errors[0], self._errors[1:]
+        text = lambda e: f"{type(e).__name__}: {e}"  # noqa: E731
+        doc = {"diagnostic": first, "error": text(exc), "epoch": epoch,
+               "errors": [{"diagnostic": d, "error": text(e)} for d, e in self._errors]}
+        self._errors = []
+        try:
+            with self._writer.as_default():
+                summary.diagnostic_error(first, exc, epoch=epoch, errors=rest, step=step)
+        except Exception:
+            if self.strict:
+                raise
+        self._keep(metadata.KIND_DIAGNOSTIC_ERROR, "diagnostic_error", step, doc)
+
+    def _report(self):
+        try:
+            self.findings = diagnosis.diagnose(self.records, thresholds=self.thresholds)
+        except Exception:
+            if self.strict:
+                raise
+            return
+        if not self.verbose:
+            return
+        for f in self.findings:
+            key = (f.id, f.severity)
+            if key in self._printed:
+                continue
+            self._printed.add(key)
+            print(f"[nndebug] {f.line()}", file=sys.stdout, flush=True)
+
+    # ------------------------------------------------------------ train begin
+
+    def on_train_begin(self, logs=None):
+        self.records = {}
+        self.findings = []
+        self._printed = set()
+        self._errors = []
+        self._history = {}
+        self._n_epochs = 0
+        self._prev_weights = None
+        self._probe = None
+        self._dead_model = None
+        os.makedirs(self.run_dir, exist_ok=True)
+        self._writer = tf.summary.create_file_writer(self.run_dir)
+        complexity = None
+        if self._train is not None:
+            X, y = self._train
+            rng = check_random_state(self.random_state)
+            n = X.shape[0]
+            idx = np.sort(rng.choice(n, size=min(self.batch_size, n), replace=False))
+            self._probe = (X[idx], y[idx])
+            complexity = self._guard("dataset", self._log_dataset, "train", X, y, full=True)
+        if self._val is not None:
+            self._guard("dataset", self._log_dataset, "validation", *self._val, full=False)
+        self._guard("model", self._log_model, complexity)
+        self._guard("checks", self._log_checks)
+        self._guard("dead_units", self._build_dead_unit_model)
+        self._guard("weight_update_ratio", self._snapshot_weights)
+        self._flush_errors(0, None)
+        self._writer.flush()
+        self._report()
+
+    def _log_dataset(self, tag, X, y, *, full):
+        from .measures import DatasetComplexity
+
+        doc = summary.dataset_document(
+            tag, X, y, csg=self.csg if full else False, projection=self.projection and full,
+            random_state=self.random_state)
+        with self._writer.as_default():
+            summary.write_dataset_document(tag, doc, step=0)
+        self._keep(metadata.KIND_DATASET, tag, 0, doc)
+        c = doc["complexity"]
+        return DatasetComplexity(
+            expected_bits=c["expected_bits"], expected_bits_exact=c["expected_bits_exact"],
+            max_bits=c["max_bits"], thresholds=c["thresholds"], dim=doc["dim"],
+            n_samples=doc["n_samples"], n_classes=doc["n_classes"], energy=c["energy"])
+
+    def _log_model(self, complexity):
+        doc = summary.model_document("model", self.model, complexity=complexity)
+        with self._writer.as_default():
+            summary.write_model_document("model", doc, step=0)
+        self._keep(metadata.KIND_MODEL, "model", 0, doc)
+
+    def _probe_loss(self, training=False):
+        x, y = self._probe
+        pred = self.model(x, training=training)
+        return self.model.compute_loss(x=x, y=y, y_pred=pred, training=training), pred
+
+    def _log_checks(self):
+        model = self.model
+        doc = {
+            "optimizer": type(model.optimizer).__name__ if getattr(model, "optimizer", None)
+            else None,
+            "learning_rate": ki.learning_rate(model),
+            "loss": ki.loss_info(model),
+            "output_activation": ki.output_activation(model),
+            "n_outputs": ki.n_outputs(model),
+            "label_range": None, "input_range": None, "input_mean": None, "input_std": None,
+            "inference_deterministic": None, "inference_max_diff": None,
+            "stochastic_layers": ki.stochastic_layers(model),
+            "batch_size": None,
+            "epochs_planned": (self.params or {}).get("epochs"),
+            "steps_per_epoch": (self.params or {}).get("steps"),
+            "initial_loss": None,
+            "train_data_given": self._train is not None,
+            "validation_data_given": self._val is not None,
+            "probe_size": None,
+        }
+        if self._train is not None:
+            X, y = self._train
+            Xf = np.asarray(X, dtype=np.float64)
+            doc.update(input_range=[float(Xf.min()), float(Xf.max())],
+                       input_mean=float(Xf.mean()), input_std=float(Xf.std()))
+            ya = np.asarray(y)
+            if np.issubdtype(ya.dtype, np.number):
+                doc["label_range"] = [float(ya.min()), float(ya.max())]
+            xp, _ = self._probe
+            doc["probe_size"] = int(len(xp))
+            a = np.asarray(model(xp, training=False))
+            b = np.asarray(model(xp, training=False))
+            diff = float(np.max(np.abs(a - b))) if a.size else 0.0
+            limit = diagnosis.resolve_thresholds(self.thresholds)["inference.max_diff"]
+            doc["inference_max_diff"] = diff if np.isfinite(diff) else None
+            doc["inference_deterministic"] = bool(np.isfinite(diff) and diff <= limit)
+            if getattr(model, "optimizer", None) is not None and model.loss is not None:
+                loss, _ = self._probe_loss()
+                loss = float(np.asarray(loss))
+                doc["initial_loss"] = loss if np.isfinite(loss) else None
+        with self._writer.as_default():
+            summary.checks("checks", doc, step=0)
+        self._keep(metadata.KIND_CHECKS, "checks", 0, doc)
+        self._checks = doc
+
+    def _build_dead_unit_model(self):
+        layers = ki.relu_layers(self.model)
+        self._relu_layers = layers
+        if not layers or self._probe is None:
+            return
+        inputs = self.model.inputs
+        self._dead_model = keras.Model(inputs=inputs[0] if len(inputs) == 1 else inputs,
+                                       outputs=[layer.output for layer in layers])
+
+    def _snapshot_weights(self):
+        self._prev_weights = [np.array(v.numpy(), copy=True) for _, v in
+                              ki.kernel_variables(self.model)]
+
+    # ------------------------------------------------------------ epoch end
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._writer is None:  # on_train_begin not called (odd custom loops)
+            return
+        logs = dict(logs or {})
+        for key in logs:
+            self._history.setdefault(key, [None] * self._n_epochs)
+        for key, series in self._history.items():
+            v = logs.get(key)
+            try:
+                v = float(v) if v is not None else None
+            except (TypeError, ValueError):
+                v = None
+            series.append(v)
+        self._n_epochs += 1
+        doc = {
+            "epoch": int(epoch),
+            "epochs_planned": (self.params or {}).get("epochs"),
+            "history": {k: list(v) for k, v in self._history.items()},
+            "learning_rate": self._guard("learning_rate", ki.learning_rate, self.model),
+            "grad_norms": None, "probe_loss": None, "probe_loss_finite": None,
+            "dead_units": None, "weight_update_ratio": None,
+        }
+        if self._probe is not None:
+            res = self._guard("gradients", self._gradient_norms)
+            if res is not None:
+                doc["grad_norms"], loss = res
+                doc["probe_loss"] = loss if np.isfinite(loss) else None
+                doc["probe_loss_finite"] = bool(np.isfinite(loss))
+            if self._dead_model is not None:
+                doc["dead_units"] = self._guard("dead_units", self._dead_units)
+        doc["weight_update_ratio"] = self._guard("weight_update_ratio", self._update_ratio)
+        try:
+            with self._writer.as_default():
+                summary.training("training", doc, step=int(epoch))
+            self._keep(metadata.KIND_TRAINING, "training", int(epoch), doc)
+        except Exception as exc:
+            if self.strict:
+                raise
+            self._errors.append(("training_record", exc))
+        self._flush_errors(int(epoch), int(epoch))
+        self._writer.flush()
+        self._report()
+
+    def _gradient_norms(self):
+        x, y = self._probe
+        kernels = ki.kernel_variables(self.model)
+        with tf.GradientTape() as tape:
+            loss, _ = self._probe_loss()
+        grads = tape.gradient(loss, [v for _, v in kernels])
+        norms = []
+        for (layer, _), g in zip(kernels, grads):
+            n = float(tf.norm(g).numpy()) if g is not None else None
+            norms.append({"layer": layer, "norm": n if n is None or np.isfinite(n) else None})
+        return norms, float(np.asarray(loss))
+
+    def _dead_units(self):
+        x, _ = self._probe
+        outs = self._dead_model(x, training=False)
+        if not isinstance(outs, (list, tuple)):
+            outs = [outs]
+        result = []
+        for layer, out in zip(self._relu_layers, outs):
+            a = np.asarray(out)
+            a = a.reshape(-1, a.shape[-1]) if a.ndim > 1 else a.reshape(-1, 1)
+            active = (a > 0).any(axis=0)
+            result.append({"layer": layer.name, "fraction": float(1.0 - active.mean()),
+                           "units": int(a.shape[-1])})
+        return result
+
+    def _update_ratio(self):
+        if self._prev_weights is None:
+            return None
+        now = [v.numpy() for _, v in ki.kernel_variables(self.model)]
+        num = sum(float(np.sum((a - b) ** 2)) for a, b in zip(now, self._prev_weights))
+        den = sum(float(np.sum(b ** 2)) for b in self._prev_weights)
+        self._prev_weights = [np.array(a, copy=True) for a in now]
+        if den <= 0 or not np.isfinite(num):
+            return None
+        return float(np.sqrt(num / den))
+
+    def on_train_end(self, logs=None):
+        if self._writer is not None:
+            self._writer.flush()
+            self._writer.close()
+            self._writer = None
