@@ -214,8 +214,14 @@ def _candidates(D, n_cand):
     rows, cols = np.nonzero(D <= thr[:, None])
     counts = np.bincount(rows, minlength=D.shape[0])
     start = np.cumsum(counts) - counts
-    keep = (np.arange(len(rows)) - start[rows]) < n_cand  # ties at thr: any n_cand of them
-    return cols[keep].reshape(D.shape[0], n_cand), thr.astype(np.float64)
+    keep = (np.arange(len(rows)) - start[rows]) < n_cand
+    cand = cols[keep].reshape(D.shape[0], n_cand)
+    # rows with ties at thr: the first n_cand in column order may skip a
+    # smaller value; let argpartition choose for those few rows
+    tied = np.flatnonzero(counts > n_cand)
+    if len(tied):
+        cand[tied] = np.argpartition(D[tied], n_cand - 1, axis=1)[:, :n_cand]
+    return cand, thr.astype(np.float64)
 
 
 def _knn_euclidean(X, rows, k, n_cand):
