@@ -221,6 +221,11 @@ class DebuggerPlugin(base_plugin.TBPlugin):
     # -- static files ----------------------------------------------------------
     @wrappers.Request.application
     def _serve_index(self, request):
+        if resolve_static("index.js") is None:
+            return _json_error(
+                request, 404,
+                "the frontend bundle tb_nndebug/static/index.js is missing; "
+                "build it with `make frontend`")
         return self._static_response(request, "index.js")
 
     @wrappers.Request.application
