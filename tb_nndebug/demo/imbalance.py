@@ -76,14 +76,12 @@ def _resample(variant, X, y, *, n_trials, random_state, progress):
 def _callbacks(run_dir, train, validation, *, random_state, progress):
     import keras
 
-    callbacks = [keras.callbacks.TensorBoard(log_dir=str(run_dir))]
-    try:  # TODO(H2): plain import once tb_nndebug.callback is committed
-        from ..callback import DebuggerCallback
-    except ImportError:
-        return callbacks
-    return callbacks + [DebuggerCallback(
-        log_dir=str(run_dir), train_data=train, validation_data=validation,
-        verbose=1 if progress else 0, random_state=random_state)]
+    from ..callback import DebuggerCallback
+
+    return [keras.callbacks.TensorBoard(log_dir=str(run_dir)),
+            DebuggerCallback(log_dir=str(run_dir), train_data=train,
+                             validation_data=validation, verbose=1 if progress else 0,
+                             random_state=random_state)]
 
 
 def _write_records(run_dir, variant, X, y, X_res, y_res, resampling_args, random_state):
