@@ -7,11 +7,14 @@ import numpy as np
 from sklearn.utils import check_random_state as _sk_check_random_state
 
 
-def check_features(X, *, name: str = "X", min_samples: int = 1) -> np.ndarray:
+def check_features(X, *, name: str = "X", min_samples: int = 1,
+                   to_float: bool = True, check_finite: bool = True) -> np.ndarray:
     """Return ``X`` as a finite float array of shape (n, d), flattened per sample.
 
     Raises ``ValueError``/``TypeError`` naming ``name`` for NaN/Inf, empty,
-    0-d/1-d or non-numeric input.
+    0-d/1-d or non-numeric input. ``to_float=False`` keeps integer/bool
+    dtypes and ``check_finite=False`` skips the NaN/Inf pass, for callers
+    that can check more cheaply themselves (see ``dataset_complexity``).
     """
     try:
         arr = np.asarray(X)
@@ -33,9 +36,9 @@ def check_features(X, *, name: str = "X", min_samples: int = 1) -> np.ndarray:
     arr = arr.reshape(arr.shape[0], -1)
     if arr.shape[1] == 0:
         raise ValueError(f"{name} has no features (shape {arr.shape})")
-    if not np.issubdtype(arr.dtype, np.floating):
+    if to_float and not np.issubdtype(arr.dtype, np.floating):
         arr = arr.astype(np.float64)
-    if not np.isfinite(arr).all():
+    if check_finite and not np.isfinite(arr).all():
         raise ValueError(f"{name} contains NaN or infinite values")
     return arr
 

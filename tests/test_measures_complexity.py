@@ -140,3 +140,20 @@ def test_l1_equals_sum_on_nonnegative_data(data):
     X, y = data
     X = np.abs(X)
     assert nd.dataset_complexity(X, y, energy="l1").thresholds == nd.dataset_complexity(X, y).thresholds
+
+
+def test_integer_images_count_exactly_like_their_float_copy():
+    rng = np.random.RandomState(0)
+    X = rng.randint(0, 256, (300, 6, 6)).astype(np.uint8)
+    y = rng.randint(0, 3, 300)
+    for energy in ("sum", "l1"):
+        assert nd.dataset_complexity(X, y, energy=energy) == nd.dataset_complexity(
+            X.astype(np.float64), y, energy=energy)
+    signed = X.astype(np.int8)  # wraps to negatives: l1 must not overflow int8
+    assert nd.dataset_complexity(signed, y, energy="l1") == nd.dataset_complexity(
+        signed.astype(np.float64), y, energy="l1")
+
+
+def test_finite_values_whose_sum_overflows_are_accepted():
+    X = np.array([[1e308, 1e308], [1.0, 2.0], [-1e308, -1e308]])
+    assert nd.dataset_complexity(X, [0, 1, 0]).thresholds == 2

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import check_X_y
+from .._validation import check_features, check_labels
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,31 @@ class DatasetComplexity:
     energy: str = "sum"
 
 
+def _energies(Xa, energy):
+    """Row energies in one pass over ``Xa``, which is also the NaN/Inf check.
+
+    A row sum is finite only if every entry is, so the full ``isfinite``
+    pass runs only when some energy is not. Integers sum exactly in int64;
+    floats in their own precision (as numpy does in Friedland's code).
+    """
+    kind = Xa.dtype.kind
+    if kind in "biu":
+        if energy == "l1" and kind == "i":
+            Xa = np.abs(Xa.astype(np.int64))
+        return Xa.sum(axis=1, dtype=np.int64)
+    acc = np.float32 if Xa.dtype.itemsize < 4 else None
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = (Xa if energy == "sum" else np.abs(Xa)).sum(axis=1, dtype=acc)
+    if not np.isfinite(e).all():
+        if not np.isfinite(Xa).all():
+            raise ValueError("X contains NaN or infinite values")
+        # finite entries whose sum overflowed: redo in float64, scaled down
+        # (a positive scale keeps the order of the energies)
+        Xs = Xa.astype(np.float64) / float(np.abs(Xa).max())
+        e = (Xs if energy == "sum" else np.abs(Xs)).sum(axis=1)
+    return e
+
+
 def dataset_complexity(X, y, *, energy: str = "sum") -> DatasetComplexity:
     """Estimate the capacity (bits) a network needs to learn ``(X, y)``.
 
@@ -70,12 +95,10 @@ def dataset_complexity(X, y, *, energy: str = "sum") -> DatasetComplexity:
     """
     if energy not in ("sum", "l1"):
         raise ValueError(f"energy must be 'sum' or 'l1', got {energy!r}")
-    Xa, classes, codes = check_X_y(X, y)
+    Xa = check_features(X, name="X", to_float=False, check_finite=False)
+    classes, codes = check_labels(y, name="y", n_samples=Xa.shape[0])
     n, d = Xa.shape
-    if energy == "sum":
-        e = Xa.sum(axis=1, dtype=np.float64)
-    else:
-        e = np.abs(Xa).sum(axis=1, dtype=np.float64)
+    e = _energies(Xa, energy)
     order = np.argsort(e, kind="stable")
     sorted_codes = codes[order]
     thresholds = int(np.count_nonzero(sorted_codes[1:] != sorted_codes[:-1]))
