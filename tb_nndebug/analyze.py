@@ -3,8 +3,9 @@
 
 Writes one run (``<logdir>/<name>/debugger``) with the records that apply —
 ``dataset`` (complexity, CSG, balance), ``model`` (capacity), accuracy on the
-data as a ``run_info`` fact and scalars, ``robustness`` when asked — then reads
-the run back and diagnoses it, so the console shows exactly what the
+data as a ``run_info`` fact (mirrored as the scalar
+``nndebug/run_info/accuracy``), ``robustness`` when asked — then reads the
+run back and diagnoses it, so the console shows exactly what the
 Debugger tab will show.
 """
 from __future__ import annotations
@@ -222,7 +223,10 @@ def analyze(data, *, logdir, name: str | None = None, model=None, test=None, lab
             bar.update()
             if model is not None:
                 bar.set_description("model capacity")
-                summary.model("model", model, step=0)
+                from .measures import dataset_complexity
+
+                summary.model("model", model, step=0,
+                              complexity=dataset_complexity(loaded.x, loaded.y))
                 bar.update()
                 bar.set_description("accuracy")
                 n_out = int(np.prod(model.output_shape[1:]))
@@ -232,14 +236,12 @@ def analyze(data, *, logdir, name: str | None = None, model=None, test=None, lab
                     notes.append(note)
                 acc = accuracy(model, x_fit, codes)
                 facts["accuracy"] = acc
-                tf.summary.scalar("nndebug/analyze/accuracy", acc, step=0)
                 if tested is not None:
                     xt = fit_inputs(np.asarray(tested.x, dtype=np.float32), model,
                                     name="--test")
                     ct, _ = label_codes(tested.y, n_out, name="--test")
                     test_acc = accuracy(model, xt, ct)
                     facts["test_accuracy"] = test_acc
-                    tf.summary.scalar("nndebug/analyze/test_accuracy", test_acc, step=0)
                 bar.update()
                 if robustness:
                     bar.set_description(f"robustness ({robustness} samples)")

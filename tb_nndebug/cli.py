@@ -262,8 +262,10 @@ def _import_tensorflow_quietly():
     if "tensorflow" in sys.modules:
         return
     with _native_stderr_silenced():
-        import tensorflow  # noqa: F401
         import keras  # noqa: F401
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()  # device probing logs too ("failed call to cuInit")
 
 
 def _one_line(exc: BaseException) -> str:
