@@ -153,6 +153,16 @@ def _is_number(text: str) -> bool:
     return True
 
 
+def _looks_like_header(rows) -> bool:
+    """A first row with text where the second row has a number is a header
+    (a text label column alone does not make one)."""
+    first = rows[0]
+    if len(rows) == 1:
+        return not all(_is_number(c) for c in first)
+    second = rows[1]
+    return any(not _is_number(a) and _is_number(b) for a, b in zip(first, second))
+
+
 def _load_csv(p: Path, name: str, label) -> LoadedData:
     try:
         with open(p, newline="", encoding="utf-8-sig") as f:
@@ -162,7 +172,7 @@ def _load_csv(p: Path, name: str, label) -> LoadedData:
     if not rows:
         raise ValueError(f"{name}: {p.name!r} is empty")
     header = None
-    if not all(_is_number(c) for c in rows[0]):
+    if _looks_like_header(rows):
         header = [c.strip() for c in rows[0]]
         rows = rows[1:]
     width = len(header) if header else len(rows[0])
