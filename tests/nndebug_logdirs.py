@@ -1,5 +1,7 @@
 """Logdirs for the plugin tests and benchmark, written through the project's
-own summary API (``tb_nndebug.summary.write_record``) and ``tf.summary``.
+own summary API (``tb_nndebug.summary``: ``checks``, ``training``, ``run_info``
+and ``write_record`` for documents normally measured from data) and
+``tf.summary.scalar`` for the Keras-style ``epoch_*`` curves.
 
 Record documents follow ``docs/data-contract.md``; the numbers are made up
 but shaped like what the measures produce (per-layer tables, a K×K CSG
@@ -114,12 +116,11 @@ def write_debugger_run(run_dir, *, epochs=10, seed=0, overfit=False, keras_scala
         summary.write_record("dataset", "train", dataset_doc(rng, expected_bits=expected_bits),
                              step=0)
         summary.write_record("model", "model", model_doc(model_bits), step=0)
-        summary.write_record("checks", "checks", checks_doc(epochs), step=0)
+        summary.checks("checks", checks_doc(epochs), step=0)
         if run_info is not None:
-            summary.write_record("run_info", "run_info", run_info, step=0)
-        for epoch in range(epochs):
-            summary.write_record("training", "training",
-                                 training_doc(epoch, epochs, rng, overfit), step=epoch)
+            summary.run_info("run_info", run_info, step=0)
+        for epoch in range(epochs):  # record + its scalar mirrors, as the callback does
+            summary.training("training", training_doc(epoch, epochs, rng, overfit), step=epoch)
         if robustness:
             summary.write_record("robustness", "robustness", robustness_doc(rng), step=epochs - 1)
     writer.close()
@@ -184,9 +185,9 @@ def standard_logdir(logdir):
     write_raw_record(odd, "not_utf8", b"\xff\xfe\x00garbage", kind="checks")
     broken = logdir / "broken" / "debugger"
     write_debugger_run(broken, epochs=4, seed=4, keras_scalars=False, robustness=False)
-    for f in event_files(broken):  # cut the last record (epoch 3) in half
+    for f in event_files(broken):  # cut the file inside the last training record (epoch 3)
         data = f.read_bytes()
-        f.write_bytes(data[:-60])
+        f.write_bytes(data[: data.rindex(b'"epoch":3')])
     corrupt = logdir / "broken" / "corrupt"
     write_debugger_run(corrupt, epochs=4, seed=5, keras_scalars=False, robustness=False)
     for f in event_files(corrupt):  # flip bytes inside a record: its CRC no longer matches
