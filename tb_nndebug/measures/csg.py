@@ -24,7 +24,7 @@ from .._validation import check_features, check_labels, check_positive_int, chec
 #: Parzen-window volume floor of the reference (``get_volume``).
 VOLUME_FLOOR = 1e-4
 #: Target size of one float32 distance block (elements) in the k-NN search.
-_BLOCK_ELEMENTS = 4_000_000
+_BLOCK_ELEMENTS = 2_500_000
 #: Default number of PCA components for ``embedding="pca"``.
 PCA_COMPONENTS = 50
 
@@ -224,11 +224,37 @@ def _candidates(D, n_cand):
     return cand, thr.astype(np.float64)
 
 
+def _screen(D, n_cand):
+    """Candidates per row of a distance block: ``(row_ids, col_ids, t)``.
+
+    Every point with ``D <= t[row]`` is a candidate (at least ``n_cand`` per
+    row); every other point has ``D > t[row]``. ``t`` is the ``n_cand``-th
+    smallest of the minima over ``g`` interleaved column groups: an upper
+    bound on the ``n_cand``-th smallest distance, found by partitioning an
+    array ``g`` times smaller than the block (elementwise minima of
+    contiguous slices are cheap; a partition of the whole block is not).
+    """
+    R, n = D.shape
+    if n_cand >= n:
+        ri, ci = np.nonzero(np.ones(D.shape, dtype=bool))
+        return ri, ci, np.full(R, np.inf)
+    g = max(1, min(16, n // (4 * n_cand)))
+    w = n // g
+    pool = D[:, :w].copy()
+    for i in range(1, g):
+        np.minimum(pool, D[:, i * w:(i + 1) * w], out=pool)
+    if g * w < n:
+        pool = np.concatenate([pool, D[:, g * w:]], axis=1)
+    t = np.partition(pool, n_cand - 1, axis=1)[:, n_cand - 1]
+    ri, ci = np.nonzero(D <= t[:, None])
+    return ri, ci, t.astype(np.float64)
+
+
 def _knn_euclidean(X, rows, k, n_cand):
     """k+1 nearest (self-inclusive) of ``X[rows]`` in ``X``, euclidean.
 
-    Float32 screening (centered data, one GEMM per block, argpartition) finds
-    ``n_cand`` candidates; their exact float64 distances order them. A row is
+    Float32 screening (centered data, one GEMM per block, :func:`_screen`)
+    finds candidates; their exact float64 distances order them. A row is
     redone the reference's way when the float32 error bound cannot exclude a
     point outside the candidates, or when a tie makes the reference's choice
     depend on its sort order.
@@ -243,30 +269,38 @@ def _knn_euclidean(X, rows, k, n_cand):
     raw_sq = np.einsum("ij,ij->i", X, X)
     raw_sq_max = float(raw_sq.max())
     eps64 = np.finfo(np.float64).eps
+    width = min(k + 2, n)
 
     out = np.empty((len(rows), k + 1), dtype=np.intp)
     redo = np.zeros(len(rows), dtype=bool)
     block = max(1, min(len(rows), _BLOCK_ELEMENTS // max(n, 1)))
     for start in range(0, len(rows), block):
         r = rows[start:start + block]
-        Q = X32[r]
-        D = Q @ X32.T
+        R = len(r)
+        D = X32[r] @ X32.T
         D *= -2.0
         D += sq32[r, None]
         D += sq32[None, :]
-        cand, bound32 = _candidates(D, n_cand)
-        diff = X[cand] - X[r][:, None, :]
-        d2 = np.einsum("rcd,rcd->rc", diff, diff)
-        order = np.argsort(d2, axis=1, kind="stable")
-        cand = np.take_along_axis(cand, order, axis=1)
-        d2 = np.take_along_axis(d2, order, axis=1)
+        ri, ci, bound32 = _screen(D, n_cand)
+        del D
+        # exact float64 distances of the candidate pairs, a few MB at a time
+        d2 = np.empty(len(ri))
+        step = max(1, 2_000_000 // d)
+        for s in range(0, len(ri), step):
+            diff = X[ci[s:s + step]] - X[r[ri[s:s + step]]]
+            d2[s:s + step] = np.einsum("pd,pd->p", diff, diff)
+        order = np.lexsort((d2, ri))  # by row, then distance; ties keep column order
+        counts = np.bincount(ri, minlength=R)
+        first = np.cumsum(counts) - counts
+        pos = first[:, None] + np.arange(width)
+        top = ci[order][pos]
+        dtop = d2[order][pos]
         err = gamma * (sq32[r] + sq_max)
-        tol = 1e-12 * (raw_sq[r] + raw_sq_max) + 16 * eps64 * d2[:, min(k + 1, d2.shape[1] - 1)]
-        # every point outside the candidates is at least bound32 - err away
-        unsafe = bound32 - err <= d2[:, k] + tol
-        bad = unsafe | _ambiguous(d2, k, tol)
-        out[start:start + len(r)] = cand[:, : k + 1]
-        redo[start:start + len(r)] = bad
+        tol = 1e-12 * (raw_sq[r] + raw_sq_max) + 16 * eps64 * dtop[:, -1]
+        # every point outside the candidates is more than bound32 - err away
+        unsafe = bound32 - err <= dtop[:, k] + tol
+        out[start:start + R] = top[:, : k + 1]
+        redo[start:start + R] = unsafe | _ambiguous(dtop, k, tol)
     return out, redo
 
 

@@ -1,0 +1,143 @@
+"""Time the measures against their baselines in one run and print the ratios.
+
+    python benchmarks/bench_measures.py [--repeat 3] [--skip-keras]
+
+1. dataset_complexity on 60,000 x 784 float32 vs one ``np.abs(X).sum(axis=1)``
+   pass over the same array (the physical floor).            target <= 3x
+2. csg vs spectral-metric 0.6.1 on the MNIST test set (10,000 x 784), raw
+   pixels and PCA-50, M = 250, k = 3, the same samples (the reference is fed
+   the draws ``csg(random_state=seed)`` makes), and the floor of exact
+   brute-force k-NN: one float32 distance matrix (K*M x N) + one
+   ``np.argpartition``.           targets: <= 2x floor, >= 3x faster (raw), >= 8x (PCA-50)
+3. model_capacity(keras.applications.ResNet50(weights=None)).   target < 1 s
+
+Times are the best of ``--repeat`` runs (the reference: one run per seed).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import numpy as np
+
+
+def best_of(fn, repeat):
+    times, out = [], None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t)
+    return min(times), out
+
+
+def verdict(ok):
+    return "ok" if ok else "MISSED"
+
+
+def bench_complexity(repeat):
+    import tb_nndebug as nd
+
+    rng = np.random.default_rng(0)
+    X = rng.random((60_000, 784), dtype=np.float32)
+    y = rng.integers(0, 10, 60_000)
+    t_floor, _ = best_of(lambda: np.abs(X).sum(axis=1), repeat)
+    t_ours, c = best_of(lambda: nd.dataset_complexity(X, y), repeat)
+    ratio = t_ours / t_floor
+    print("1. dataset_complexity, 60,000 x 784 float32")
+    print(f"   np.abs(X).sum(axis=1) floor  {t_floor * 1e3:8.1f} ms")
+    print(f"   dataset_complexity          {t_ours * 1e3:8.1f} ms   ratio {ratio:.2f}x "
+          f"(target <= 3x: {verdict(ratio <= 3)})   expected_bits={c.expected_bits}")
+    return {"complexity_ratio": ratio}
+
+
+def reference_csg(X, y, M, k, seed):
+    from spectral_metric.estimator import CumulativeGradientEstimator
+    from spectral_metric.lib import find_samples
+
+    est = CumulativeGradientEstimator(M_sample=M, k_nearest=k)
+    est.n_class = int(y.max()) + 1
+    samples, est.class_indices = find_samples(X, y, est.n_class, M=M, seed=seed)
+    t = time.perf_counter()
+    est.compute(X, y, samples)
+    return time.perf_counter() - t, float(np.ravel(est.csg)[0])
+
+
+def floor_knn(X32, rows, k):
+    sq = np.einsum("ij,ij->i", X32, X32)
+    D = X32[rows] @ X32.T
+    D *= -2
+    D += sq[rows, None]
+    D += sq[None, :]
+    return np.argpartition(D, k, axis=1)[:, : k + 1]
+
+
+def bench_csg(repeat, seed=0, M=250, k=3):
+    import tb_nndebug as nd
+    from sklearn.decomposition import PCA
+    from tb_nndebug.datasets import load_mnist_test
+
+    X, y = load_mnist_test()
+    X = X.reshape(len(X), -1).astype(np.float64)  # raw pixels, 0..255
+    y = y.astype(np.int64)
+    t = time.perf_counter()
+    Z = PCA(n_components=50, random_state=0).fit_transform(X)
+    t_pca = time.perf_counter() - t
+    # the rows csg samples with this seed (and find_samples(seed=seed) too)
+    rng = np.random.RandomState(seed)
+    rows = np.concatenate([rng.permutation(np.flatnonzero(y == c))[:M] for c in range(10)])
+    out = {}
+    print(f"2. csg vs spectral-metric 0.6.1, MNIST test 10,000, M={M}, k={k}, seed={seed}")
+    for label, data in (("raw", X), ("pca50", Z)):
+        X32 = data.astype(np.float32)
+        t_floor, _ = best_of(lambda: floor_knn(X32, rows, k), repeat)
+        t_ours, res = best_of(
+            lambda: nd.csg(data, y, samples_per_class=M, k=k, random_state=seed), repeat)
+        t_ref, ref_score = reference_csg(data, y, M, k, seed)
+        speedup, vs_floor = t_ref / t_ours, t_ours / t_floor
+        target = 3 if label == "raw" else 8
+        same = abs(res.score - ref_score) < 1e-9
+        print(f"   [{label}] floor (f32 distances + argpartition) {t_floor:7.3f} s")
+        print(f"   [{label}] csg                                  {t_ours:7.3f} s   "
+              f"{vs_floor:.2f}x floor (target <= 2x: {verdict(vs_floor <= 2)})")
+        print(f"   [{label}] spectral-metric                      {t_ref:7.3f} s   "
+              f"csg is {speedup:.1f}x faster (target >= {target}x: {verdict(speedup >= target)})")
+        print(f"   [{label}] score: csg {res.score:.9f}  reference {ref_score:.9f}  "
+              f"same: {same}")
+        out[label] = {"floor": t_floor, "ours": t_ours, "ref": t_ref, "same": same}
+    t_end, res = best_of(lambda: nd.csg(X, y, embedding="pca", random_state=seed), 1)
+    print(f"   (PCA-50 fit alone {t_pca:.2f} s; csg(X, y, embedding='pca') end to end "
+          f"{t_end:.2f} s, score {res.score:.4f})")
+    return out
+
+
+def bench_capacity(repeat):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import keras
+
+    import tb_nndebug as nd
+
+    t = time.perf_counter()
+    model = keras.applications.ResNet50(weights=None)
+    t_build = time.perf_counter() - t
+    t_cap, cap = best_of(lambda: nd.model_capacity(model), repeat)
+    print("3. model_capacity(keras.applications.ResNet50(weights=None))")
+    print(f"   build {t_build:.2f} s (not timed); model_capacity {t_cap * 1e3:.1f} ms "
+          f"(target < 1 s: {verdict(t_cap < 1)});  {cap.bits:,} bits, "
+          f"{cap.trainable_params:,} trainable params, {len(cap.layers)} layers")
+    return {"capacity_s": t_cap}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--skip-keras", action="store_true")
+    a = p.parse_args(argv)
+    bench_complexity(a.repeat)
+    bench_csg(a.repeat)
+    if not a.skip_keras:
+        bench_capacity(a.repeat)
+
+
+if __name__ == "__main__":
+    main()
