@@ -57,23 +57,17 @@ def digits_task(n_train: int, random_state=0):
 def build_network(target_bits: int, dim: int, n_classes: int, random_state=0):
     """A one-hidden-layer ReLU network whose capacity is about ``target_bits``.
 
-    Uses the model warehouse (:func:`tb_nndebug.models.mlp`), which sizes the
-    hidden layer with :func:`tb_nndebug.model_capacity`.
+    Built by the model warehouse (:func:`tb_nndebug.models.mlp`), which
+    searches the hidden width with :func:`tb_nndebug.model_capacity`.
     """
     import keras
 
-    from ..measures import model_capacity
+    from .. import models
 
-    def make(h):
-        keras.utils.set_random_seed(random_state)
-        return keras.Sequential([keras.Input((dim,)),
-                                 keras.layers.Dense(h, activation="relu"),
-                                 keras.layers.Dense(n_classes, activation="softmax")])
-
-    h = max(1, int(round(target_bits / (dim + 2))))
-    while h > 1 and model_capacity(make(h)).bits > target_bits:
-        h -= 1
-    return make(h)
+    keras.utils.set_random_seed(random_state)  # also seeds fit's shuffling
+    # tolerance=None: the closest width wins; a 2-unit net cannot hit 144 bits exactly
+    return models.mlp((dim,), n_classes, target_bits=int(target_bits), depth=1,
+                      tolerance=None, random_state=random_state, name="mlp")
 
 
 def _write_run_info(run_dir: Path, doc: dict) -> None:
@@ -145,7 +139,7 @@ def run(logdir, *, quick=True, random_state=0, progress=True, smoke=False) -> li
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         bits = model_capacity(model).bits
         run_dir = group_dir / size
-        hidden = int(model.layers[0].units) if hasattr(model.layers[0], "units") else None
+        hidden = int(model.warehouse.widths[0])
         _write_run_info(run_dir, {
             "experiment": GROUP, "size": size, "target_bits": target,
             "target": f"{factor}x {figure}", "hidden_units": hidden,
