@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 
 import keras
@@ -45,6 +46,18 @@ def _check_log_dir(log_dir) -> str:
     return path
 
 
+def _has_inputs(model) -> bool:
+    try:
+        return bool(model.inputs)
+    except (AttributeError, ValueError):
+        return False
+
+
+def _error_text(exc: BaseException) -> str:
+    """``Type: message`` without the ANSI colour codes Keras adds."""
+    return re.sub(r"\x1b\[[0-9;]*m", "", f"{type(exc).__name__}: {exc}").strip()
+
+
 def _take_dataset(ds, limit: int, *, name: str):
     """Up to ``limit`` samples of a ``tf.data.Dataset`` of (x, y[, w]) batches."""
     xs, ys, n = [], [], 0
@@ -70,11 +83,11 @@ def _check_data(data, *, name: str, limit: int):
         return None
     if isinstance(data, tf.data.Dataset):
         X, y = _take_dataset(data, limit, name=name)
-    elif isinstance(data, (tuple, list)) and len(data) in (2, 3):
+    elif isinstance(data, tuple) and len(data) in (2, 3):  # as Keras's validation_data
         X, y = data[0], data[1]
     else:
         raise TypeError(
-            f"{name} must be (X, y) arrays, a batched tf.data.Dataset of (x, y) or None, "
+            f"{name} must be a tuple (X, y), a batched tf.data.Dataset of (x, y) or None, "
             f"got {type(data).__name__}"
         )
     try:
@@ -193,21 +206,24 @@ class DebuggerCallback(keras.callbacks.Callback):
             self._errors.append((diagnostic, exc))
             return None
 
-    def _flush_errors(self, step, epoch):
+    def _flush_errors(self, step, epoch, tag="diagnostic_error"):
+        """One ``diagnostic_error`` record for every failure since the last flush
+        (one record per tag and step). Failures at train begin use their own
+        tag, so the epoch-0 record cannot replace them."""
         if not self._errors:
             return
-        (first, exc), rest = self._errors[0], self._errors[1:]
-        text = lambda e: f"{type(e).__name__}: {e}"  # noqa: E731
-        doc = {"diagnostic": first, "error": text(exc), "epoch": epoch,
-               "errors": [{"diagnostic": d, "error": text(e)} for d, e in self._errors]}
+        texts = [(d, _error_text(e)) for d, e in self._errors]
+        doc = {"diagnostic": texts[0][0], "error": texts[0][1], "epoch": epoch,
+               "errors": [{"diagnostic": d, "error": t} for d, t in texts]}
         self._errors = []
         try:
             with self._writer.as_default():
-                summary.diagnostic_error(first, exc, epoch=epoch, errors=rest, step=step)
+                summary.diagnostic_error(texts[0][0], texts[0][1], epoch=epoch,
+                                         errors=texts[1:], name=tag, step=step)
         except Exception:
             if self.strict:
                 raise
-        self._keep(metadata.KIND_DIAGNOSTIC_ERROR, "diagnostic_error", step, doc)
+        self._keep(metadata.KIND_DIAGNOSTIC_ERROR, tag, step, doc)
 
     def _report(self):
         try:
@@ -219,7 +235,7 @@ class DebuggerCallback(keras.callbacks.Callback):
         if not self.verbose:
             return
         for f in self.findings:
-            key = (f.id, f.severity)
+            key = (f.id, f.severity, f.evidence.get("diagnostic") or f.evidence.get("tag"))
             if key in self._printed:
                 continue
             self._printed.add(key)
@@ -249,11 +265,14 @@ class DebuggerCallback(keras.callbacks.Callback):
             complexity = self._guard("dataset", self._log_dataset, "train", X, y, full=True)
         if self._val is not None:
             self._guard("dataset", self._log_dataset, "validation", *self._val, full=False)
-        self._guard("model", self._log_model, complexity)
+        self._complexity = complexity
+        self._model_pending = not self.model.built  # subclassed: built by the first batch
+        if not self._model_pending:
+            self._guard("model", self._log_model, complexity)
         self._guard("checks", self._log_checks)
         self._guard("dead_units", self._build_dead_unit_model)
         self._guard("weight_update_ratio", self._snapshot_weights)
-        self._flush_errors(0, None)
+        self._flush_errors(0, None, tag="diagnostic_error_train_begin")
         self._writer.flush()
         self._report()
 
@@ -311,28 +330,35 @@ class DebuggerCallback(keras.callbacks.Callback):
             ya = np.asarray(y)
             if np.issubdtype(ya.dtype, np.number):
                 doc["label_range"] = [float(ya.min()), float(ya.max())]
-            xp, _ = self._probe
-            doc["probe_size"] = int(len(xp))
-            a = np.asarray(model(xp, training=False))
-            b = np.asarray(model(xp, training=False))
-            diff = float(np.max(np.abs(a - b))) if a.size else 0.0
-            limit = diagnosis.resolve_thresholds(self.thresholds)["inference.max_diff"]
-            doc["inference_max_diff"] = diff if np.isfinite(diff) else None
-            doc["inference_deterministic"] = bool(np.isfinite(diff) and diff <= limit)
+            doc["probe_size"] = int(len(self._probe[0]))
+            # Each probe check fails on its own: the rest of the record stands.
+            det = self._guard("inference_determinism", self._inference_determinism)
+            if det is not None:
+                doc["inference_max_diff"], doc["inference_deterministic"] = det
             if getattr(model, "optimizer", None) is not None and model.loss is not None:
-                loss, _ = self._probe_loss()
-                loss = float(np.asarray(loss))
-                doc["initial_loss"] = loss if np.isfinite(loss) else None
+                loss = self._guard("initial_loss", lambda: float(np.asarray(self._probe_loss()[0])))
+                if loss is not None:
+                    doc["initial_loss"] = loss if np.isfinite(loss) else None
         with self._writer.as_default():
             summary.checks("checks", doc, step=0)
         self._keep(metadata.KIND_CHECKS, "checks", 0, doc)
         self._checks = doc
+
+    def _inference_determinism(self):
+        xp = self._probe[0]
+        a = np.asarray(self.model(xp, training=False))
+        b = np.asarray(self.model(xp, training=False))
+        diff = float(np.max(np.abs(a - b))) if a.size else 0.0
+        limit = diagnosis.resolve_thresholds(self.thresholds)["inference.max_diff"]
+        return (diff if np.isfinite(diff) else None), bool(np.isfinite(diff) and diff <= limit)
 
     def _build_dead_unit_model(self):
         layers = ki.relu_layers(self.model)
         self._relu_layers = layers
         if not layers or self._probe is None:
             return
+        if not _has_inputs(self.model):
+            return  # a subclassed model has no graph to tap: dead units stay null
         inputs = self.model.inputs
         self._dead_model = keras.Model(inputs=inputs[0] if len(inputs) == 1 else inputs,
                                        outputs=[layer.output for layer in layers])
@@ -374,6 +400,9 @@ class DebuggerCallback(keras.callbacks.Callback):
             if self._dead_model is not None:
                 doc["dead_units"] = self._guard("dead_units", self._dead_units)
         doc["weight_update_ratio"] = self._guard("weight_update_ratio", self._update_ratio)
+        if self._model_pending:
+            self._model_pending = False
+            self._guard("model", self._log_model, self._complexity)
         try:
             with self._writer.as_default():
                 summary.training("training", doc, step=int(epoch))

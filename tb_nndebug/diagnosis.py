@@ -877,6 +877,12 @@ def rule_resampling(R: _Records, T: dict) -> list[Finding]:
     return out
 
 
+def _first_line(text, limit=200) -> str:
+    lines = [ln.strip() for ln in str(text).splitlines() if ln.strip()]
+    line = lines[0] if lines else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
 def rule_meta(R: _Records, T: dict) -> list[Finding]:
     out = []
     for e in R.entries("diagnostic_error"):
@@ -888,7 +894,7 @@ def rule_meta(R: _Records, T: dict) -> list[Finding]:
                 continue
             out.append(Finding(
                 "diagnostic.failed", "warning",
-                f"Diagnostic '{err.get('diagnostic')}' failed: {str(err.get('error'))[:200]}",
+                f"Diagnostic '{err.get('diagnostic')}' failed: {_first_line(err.get('error'))}",
                 {"diagnostic": err.get("diagnostic"), "error": err.get("error"),
                  "epoch": v.get("epoch")},
                 "Training went on without this check; its findings are missing. Report the "
@@ -897,7 +903,7 @@ def rule_meta(R: _Records, T: dict) -> list[Finding]:
     for err in R.errors():
         out.append(Finding(
             "record.unsupported", "warning",
-            f"Record '{err.get('tag')}' could not be read: {str(err.get('error'))[:200]}",
+            f"Record '{err.get('tag')}' could not be read: {_first_line(err.get('error'))}",
             {"tag": err.get("tag"), "kind": err.get("kind"), "run": err.get("run"),
              "step": err.get("step"), "error": err.get("error")},
             "Upgrade tb_nndebug if the record is newer than this reader; otherwise rewrite "

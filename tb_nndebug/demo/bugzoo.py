@@ -296,10 +296,10 @@ def run(logdir, *, quick=True, random_state=0, progress=True, bugs=None) -> list
 
 
 def format_table(rows) -> str:
-    lines = [f"{'bug':22s} {'expected':32s} {'most severe':32s} ok"]
+    lines = [f"{'bug':22s} {'expected':32s} {'most severe':40s} ok"]
     for r in rows:
         top = f"{r['severity']}:{r['top']}" if r["top"] else "-"
-        lines.append(f"{r['bug']:22s} {r['expected']:32s} {top:32s} "
+        lines.append(f"{r['bug']:22s} {r['expected']:32s} {top:40s} "
                      f"{'yes' if r['detected'] else 'NO'}")
     return "\n".join(lines)
 
