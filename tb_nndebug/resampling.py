@@ -34,7 +34,12 @@ from imblearn.utils import check_sampling_strategy
 from sklearn.base import clone
 from sklearn.utils.multiclass import type_of_target
 
-from ._validation import check_features, check_labels, check_positive_int, check_random_state
+from ._validation import (
+    check_features,
+    check_labels,
+    check_positive_int,
+    check_random_state,
+)
 from .measures.complexity import dataset_complexity
 
 METHODS = ("smote", "tomek", "smote_tomek")
@@ -460,7 +465,7 @@ class CapacityGuidedResampler(BaseSampler):
             timings["resample"] += t2 - t1
             timings["measure"] += t3 - t2
             trial = ResamplingTrial(
-                index=i, seed=seed, counts=_counts(y_res), n_samples=int(len(y_res)),
+                index=i, seed=seed, counts=_counts(y_res), n_samples=len(y_res),
                 expected_bits=c.expected_bits, expected_bits_exact=c.expected_bits_exact,
                 thresholds=c.thresholds,
             )

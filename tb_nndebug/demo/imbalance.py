@@ -165,7 +165,7 @@ def run(logdir, *, quick=True, random_state=0, progress=True) -> list[dict]:
                                        random_state=random_state, progress=progress))
         row = {
             "variant": variant,
-            "n_train": int(len(y_fit)),
+            "n_train": len(y_fit),
             "n_fraud_train": int(np.sum(y_fit == FRAUD)),
             "expected_bits": int(dataset_complexity(X_fit, y_fit).expected_bits),
             **_evaluate(model, X_test, y_test),
