@@ -195,6 +195,7 @@ class DebuggerPlugin(base_plugin.TBPlugin):
         self._scalar_downsample = (SCALAR_SAMPLES if scalar_hint is None
                                    else downsample_from_hint(scalar_hint))
         self._lock = threading.Lock()
+        self._refresh_lock = threading.Lock()
         self._summaries: dict[tuple, tuple[tuple, RunSummary]] = {}
         self._analyses: "collections.OrderedDict[tuple, tuple[tuple, _Analysis]]" = (
             collections.OrderedDict()
@@ -342,30 +343,38 @@ class DebuggerPlugin(base_plugin.TBPlugin):
         every run whose series changed since it was last summarised.
         """
         listing = self._list_tensors(ctx, eid, runs=runs)
-        out: dict[str, RunSummary] = {}
+        fingerprints = {run: _fingerprint(tags) for run, tags in listing.items() if tags}
+        out, stale = self._cached_summaries(eid, fingerprints)
+        if stale:
+            # One thread refreshes at a time: concurrent first requests would
+            # otherwise each read and diagnose every run.
+            with self._refresh_lock:
+                more, stale = self._cached_summaries(eid, stale)
+                out.update(more)
+                if stale:
+                    data = self._read_tensors(ctx, eid, runs=list(stale))
+                    for run, fp in stale.items():
+                        tags = listing[run]
+                        analysis = analyse(run, _series(tags, data.get(run, {})))
+                        summary = _summarise(run, tags, analysis)
+                        out[run] = summary
+                        with self._lock:
+                            self._summaries[(eid, run)] = (fp, summary)
+                        self._store(eid, run, fp, analysis)
+        return dict(sorted(out.items()))
+
+    def _cached_summaries(self, eid, fingerprints: Mapping[str, tuple]):
+        """Split ``run -> fingerprint`` into cached summaries and stale runs."""
+        hits: dict[str, RunSummary] = {}
         stale: dict[str, tuple] = {}
         with self._lock:
-            for run in sorted(listing):
-                tags = listing[run]
-                if not tags:
-                    continue
-                fp = _fingerprint(tags)
+            for run, fp in fingerprints.items():
                 hit = self._summaries.get((eid, run))
                 if hit is not None and hit[0] == fp:
-                    out[run] = hit[1]
+                    hits[run] = hit[1]
                 else:
                     stale[run] = fp
-        if stale:
-            data = self._read_tensors(ctx, eid, runs=list(stale))
-            for run, fp in stale.items():
-                tags = listing[run]
-                analysis = analyse(run, _series(tags, data.get(run, {})))
-                summary = _summarise(run, tags, analysis)
-                out[run] = summary
-                with self._lock:
-                    self._summaries[(eid, run)] = (fp, summary)
-                self._store(eid, run, fp, analysis)
-        return dict(sorted(out.items()))
+        return hits, stale
 
     def _list_tensors(self, ctx, eid, runs=None) -> dict:
         return self._data_provider.list_tensors(

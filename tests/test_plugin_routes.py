@@ -299,3 +299,20 @@ def test_routes_answer_under_path_prefix_and_experiment_urls(logdir):
     assert listing["nndebug"]["loading_mechanism"]["module_path"] == "/foo" + ROUTE + "/index.js"
     rep = get_json(client, "/foo/experiment/abc" + ROUTE + "/report?run=exp1/debugger")
     assert rep["run"] == "exp1/debugger"
+
+
+def test_concurrent_first_requests_read_the_runs_once(logdir):
+    import concurrent.futures as cf
+
+    holder = {}
+
+    def wrap(p):
+        holder["p"] = CountingProvider(p)
+        return holder["p"]
+
+    client, _ = make_client(logdir, provider_wrapper=wrap)
+    with cf.ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: client.get(ROUTE + "/compare"), range(8)))
+    assert {a.status_code for a in answers} == {200}
+    assert len({a.data for a in answers}) == 1
+    assert [c[0] for c in holder["p"].calls].count("read_tensors") == 1
