@@ -31,11 +31,14 @@ Training curves are read from the scalars plugin with its own hint
 Cost
 ----
 ``/runs`` and ``/compare`` make one ``list_tensors`` call for all runs, plus
-one ``read_tensors`` call for the runs whose series changed since the last
-request; each run's summary (findings, counts, key numbers) is cached by
-(experiment, run, per-tag max step and wall time), so repeated requests over
-hundreds of runs only list and look up. ``/report`` lists one run, reads its
-records (or takes them from a small LRU cache) and reads its group's scalars.
+one ``read_tensors(downsample=1)`` call (the latest point of each tag) for the
+runs whose series changed since the last request; each run's summary
+(findings, counts, key numbers) is cached by (experiment, run, per-tag max
+step and wall time), so repeated requests over hundreds of runs only list and
+look up. The diagnosis reads the latest document of each tag only, so these
+findings are the ones ``/report`` shows (a test pins this down). ``/report``
+lists one run, reads its records with their history (or takes them from a
+small LRU cache) and reads its group's scalars.
 """
 from __future__ import annotations
 
@@ -352,7 +355,11 @@ class DebuggerPlugin(base_plugin.TBPlugin):
                 more, stale = self._cached_summaries(eid, stale)
                 out.update(more)
                 if stale:
-                    data = self._read_tensors(ctx, eid, runs=list(stale))
+                    # The latest point of each tag is all a summary needs: the
+                    # diagnosis reads latest documents only (the training record
+                    # carries its own history), and both loaders' downsampling
+                    # always keeps the last point.
+                    data = self._read_tensors(ctx, eid, runs=list(stale), downsample=1)
                     for run, fp in stale.items():
                         tags = listing[run]
                         analysis = analyse(run, _series(tags, data.get(run, {})))
@@ -360,7 +367,6 @@ class DebuggerPlugin(base_plugin.TBPlugin):
                         out[run] = summary
                         with self._lock:
                             self._summaries[(eid, run)] = (fp, summary)
-                        self._store(eid, run, fp, analysis)
         return dict(sorted(out.items()))
 
     def _cached_summaries(self, eid, fingerprints: Mapping[str, tuple]):
@@ -384,12 +390,12 @@ class DebuggerPlugin(base_plugin.TBPlugin):
             run_tag_filter=provider.RunTagFilter(runs=runs) if runs is not None else None,
         )
 
-    def _read_tensors(self, ctx, eid, runs) -> dict:
+    def _read_tensors(self, ctx, eid, runs, downsample=None) -> dict:
         return self._data_provider.read_tensors(
             ctx,
             experiment_id=eid,
             plugin_name=metadata.PLUGIN_NAME,
-            downsample=self._downsample,
+            downsample=self._downsample if downsample is None else downsample,
             run_tag_filter=provider.RunTagFilter(runs=runs),
         )
 
