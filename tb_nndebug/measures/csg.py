@@ -29,7 +29,7 @@ _BLOCK_ELEMENTS = 2_500_000
 PCA_COMPONENTS = 50
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: compare fields, not results
 class CSGResult:
     """The Cumulative Spectral Gradient of a labelled dataset.
 
@@ -397,7 +397,9 @@ def csg(X, y, *, samples_per_class=250, k=3, metric="euclidean", embedding=None,
         Labels (ints, strings or one-hot rows); at least two classes.
     samples_per_class : int, float or None, default=250
         ``M``: points sampled per class (``min(M, n_c)``); a float in (0, 1]
-        is a fraction of each class; ``None`` samples every point.
+        is a fraction of each class; ``None`` samples every point. (The
+        reference reads any ``M <= 1`` as a fraction, so its ``M=1`` means
+        every point; here the int 1 means one point.)
     k : int, default=3
         Neighbours per sampled point; must be smaller than every class.
     metric : str or callable, default="euclidean"
