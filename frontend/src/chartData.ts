@@ -188,7 +188,9 @@ export function curvesByMetric(series: readonly CurveSeries[] | undefined): Map<
     out.set(metric, pts);
   }
   const rank = (m: string) => (m === "loss" ? 0 : m === "accuracy" ? 1 : 2);
-  return new Map([...out.entries()].filter(([, p]) => p.length > 0).sort((a, b) => rank(a[0]) - rank(b[0]) || (a[0] < b[0] ? -1 : 1)));
+  // a constant learning rate (Keras logs it every epoch) is not worth a chart
+  const flat = (m: string, p: CurvePoint[]) => rank(m) === 2 && p.every((q) => q.value === p[0].value);
+  return new Map([...out.entries()].filter(([m, p]) => p.length > 0 && !flat(m, p)).sort((a, b) => rank(a[0]) - rank(b[0]) || (a[0] < b[0] ? -1 : 1)));
 }
 
 /** One marker per step (the most severe finding there), with every id that fired. */

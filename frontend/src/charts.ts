@@ -83,7 +83,8 @@ export function balanceChart(rows: BalanceRow[], stages: string[], width: number
   const classes = [...new Set(rows.map((r) => r.cls))];
   const stageColor = stages.length === 2 ? ["#999999", "#0072B2"] : ["#0072B2"];
   return Plot.plot({
-    width,
+    // a few classes get narrow bars, not half the page each
+    width: Math.min(width, 120 + classes.length * stages.length * 56),
     height: 240,
     marginBottom: classes.length > 12 ? 60 : 40,
     fx: { label: "class", domain: classes, tickRotate: classes.length > 12 ? -45 : 0, padding: 0.15 },
@@ -101,6 +102,10 @@ export function heatmapChart(cells: Cell[], classes: string[], width: number): P
   const k = classes.length;
   const cell = Math.max(14, Math.min(44, Math.floor((width - 120) / Math.max(1, k))));
   const showText = k <= 12;
+  // The diagonal (a class with itself) is 1 by construction; scaling colours to the
+  // largest off-diagonal value makes the overlaps that matter visible.
+  const off = cells.filter((c) => c.row !== c.col).map((c) => c.value);
+  const top = Math.max(1e-9, ...(off.length ? off : cells.map((c) => c.value)));
   return Plot.plot({
     width: 100 + cell * k + 20,
     height: 60 + cell * k + 40,
@@ -110,17 +115,21 @@ export function heatmapChart(cells: Cell[], classes: string[], width: number): P
     padding: 0.04,
     x: { domain: classes, label: "class", tickRotate: k > 8 ? -45 : 0 },
     y: { domain: classes, label: "class" },
-    color: { scheme: "viridis", legend: true, label: "similarity", domain: [0, Math.max(1e-9, ...cells.map((c) => c.value))] },
+    color: { scheme: "viridis", legend: true, label: "similarity (off-diagonal range; diagonal clipped)", domain: [0, top], clamp: true },
     marks: [
       Plot.cell(cells, { x: "col", y: "row", fill: "value", title: (c: Cell) => `${c.row} ↔ ${c.col}: ${fmtNum(c.value)}` }),
       showText
         ? Plot.text(cells, {
           x: "col", y: "row", text: (c: Cell) => fmtNum(c.value, 2), fontSize: 9,
-          fill: (c: Cell) => (c.value > 0.6 * Math.max(...cells.map((d) => d.value)) ? "black" : "white"),
+          fill: (c: Cell) => (c.value > 0.6 * top ? "black" : "white"),
         })
         : null,
     ],
   });
+}
+
+export function integerBins(values: number[]): boolean {
+  return values.length > 0 && values.every(Number.isInteger) && Math.max(...values) - Math.min(...values) <= 40;
 }
 
 export function histogramChart(values: number[], label: string, median: number | null, width: number, fmt: (v: number) => string): Plotted {
@@ -130,7 +139,11 @@ export function histogramChart(values: number[], label: string, median: number |
     x: { label: `${label} →`, tickFormat: fmt },
     y: { label: "↑ samples", grid: true },
     marks: [
-      Plot.rectY(values, { ...Plot.binX({ y: "count" }, { x: (d: number) => d, thresholds: 20 }), fill: "#0072B2", insetLeft: 0.5, insetRight: 0.5 }),
+      Plot.rectY(values, {
+        // whole numbers (pixel counts) get one bar per value when that is few enough
+        ...Plot.binX({ y: "count" }, integerBins(values) ? { x: (d: number) => d, interval: 1 } : { x: (d: number) => d, thresholds: 20 }),
+        fill: "#0072B2", insetLeft: 0.5, insetRight: 0.5,
+      }),
       median !== null ? Plot.ruleX([median], { stroke: "#D55E00", strokeWidth: 2, strokeDasharray: "4,3" }) : null,
       median !== null ? Plot.text([median], { x: (d: number) => d, frameAnchor: "top", text: () => `median ${fmt(median)}`, dy: -2, textAnchor: "start", dx: 4, fill: "currentColor" }) : null,
       Plot.ruleY([0]),

@@ -3,7 +3,7 @@ import { h } from "./dom";
 import { scatterPoints } from "./chartData";
 import { chart, scatterChart } from "./charts";
 import { fmtBits, fmtInt, fmtNum, fmtPct, fmtPixels, fmtRatio, MISSING } from "./format";
-import { formatHash, type HashState } from "./hashState";
+import { hrefFor, type HashState } from "./hashState";
 import { COMPARE_COLUMNS, sortRows, type Column } from "./select";
 import { sevBadge } from "./report";
 import type { CompareRow } from "./types";
@@ -37,7 +37,7 @@ export function renderCompare(rows: CompareRow[], state: HashState, width: numbe
   }));
   const body = sorted.map((r) => h("tr", { dataset: { run: r.run } }, COMPARE_COLUMNS.map((col) => {
     if (col.key === "run") {
-      return h("td", { class: "nnd-run-cell" }, h("a", { href: formatHash({ ...state, view: "report", run: r.run }) }, r.run));
+      return h("td", { class: "nnd-run-cell" }, h("a", { href: hrefFor({ ...state, view: "report", run: r.run }) }, r.run));
     }
     if (col.key === "worst") return h("td", null, sevBadge(r.worst));
     return h("td", { class: `${col.kind === "text" || col.kind === "verdict" ? "" : "nnd-num"}${col.kind === "verdict" && r.verdict ? ` nnd-verdict-${r.verdict}` : ""}` }, cellText(col, r));

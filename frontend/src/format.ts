@@ -67,7 +67,7 @@ export function fmtEvidence(key: string, value: unknown): string {
     if (/bits?($|_)/.test(k)) return fmtBits(value);
     if (/(^|_)eps($|_)|epsilon/.test(k)) return fmtEps(value);
     if (/pixels?($|_)/.test(k) && !/fraction/.test(k)) return fmtPixels(value);
-    if (/(fraction|accuracy|proportion|share|rate_of)($|_)/.test(k)) return fmtPct(value);
+    if (/(fraction|accuracy|proportion|share)s?($|_)/.test(k)) return fmtPct(value);
     if (/(^|_)(ratio|factor|times)($|_)/.test(k)) return fmtRatio(value);
     if (/(^|_)(epoch|step|units|count|n|samples|params)s?($|_)/.test(k) || Number.isInteger(value)) {
       return Number.isInteger(value) ? fmtInt(value) : fmtNum(value);
@@ -78,7 +78,13 @@ export function fmtEvidence(key: string, value: unknown): string {
     const parts = value.slice(0, 8).map((x) => (isNum(x) ? fmtNum(x) : typeof x === "string" ? x : JSON.stringify(x)));
     return value.length > 8 ? `${parts.join(", ")}, … (${fmtInt(value.length)} in all)` : parts.join(", ");
   }
-  return JSON.stringify(value);
+  if (typeof value === "object") {
+    // {"cat": 3, "dog": 97} → "cat: 3, dog: 97", each value with the unit of the parent key
+    const entries = Object.entries(value as Record<string, unknown>);
+    const parts = entries.slice(0, 8).map(([k, v]) => `${k}: ${typeof v === "object" && v !== null ? JSON.stringify(v) : fmtEvidence(key, v)}`);
+    return entries.length > 8 ? `${parts.join(", ")}, … (${fmtInt(entries.length)} in all)` : parts.join(", ");
+  }
+  return String(value);
 }
 
 /** "just now", "3 min ago", "2 h ago", "4 d ago" from Unix seconds. */

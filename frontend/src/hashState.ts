@@ -53,3 +53,12 @@ export function formatHash(s: HashState): string {
 export function withState(s: HashState, patch: Partial<HashState>): HashState {
   return { ...s, ...patch };
 }
+
+/**
+ * An href for a state. TensorBoard's plugin page has <base href="plugin/NAME/">,
+ * so a bare "#…" would resolve against the base and load another document;
+ * the current path and query keep it a same-document fragment link.
+ */
+export function hrefFor(s: HashState, loc: { pathname: string; search: string } = window.location): string {
+  return `${loc.pathname}${loc.search}${formatHash(s) || "#"}`;
+}

@@ -42,7 +42,7 @@ function findingCard(f: Finding, panels: Set<string>, goToPanel: (id: string) =>
       isNum(f.step) ? h("span", { class: "nnd-chip", title: "step (epoch) where this fired" }, `epoch ${fmtInt(f.step)}`) : null,
       h("code", { class: "nnd-chip nnd-id", title: "finding id" }, String(f.id))),
     evidence.length
-      ? h("dl", { class: "nnd-evidence" }, evidence.map(([k, v]) => [h("dt", null, humanizeKey(k)), h("dd", null, fmtEvidence(k, v))]))
+      ? h("dl", { class: "nnd-evidence" }, evidence.map(([k, v]) => h("div", null, h("dt", null, humanizeKey(k)), h("dd", null, fmtEvidence(k, v)))))
       : null,
     f.advice ? h("p", { class: "nnd-advice" }, h("span", { class: "nnd-arrow", attrs: { "aria-hidden": "true" } }, "→ "), String(f.advice)) : null,
     panel
@@ -141,7 +141,7 @@ function csgPanel(report: Report, width: number): HTMLElement | null {
 function robustnessPanel(report: Report, width: number): HTMLElement | null {
   const doc = latest<RobustnessDoc>(report, "robustness");
   if (!doc) return null;
-  const half = Math.max(280, Math.floor((width - 16) / 2));
+  const half = Math.max(300, Math.floor((width - 16) / 2));
   const eps = finiteValues(doc.min_eps);
   const px = finiteValues(doc.pixels);
   const curve = robustCurve(doc);

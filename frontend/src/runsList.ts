@@ -1,6 +1,6 @@
 // The sidebar: every debugger run with its worst severity, filtered and sickest first.
 import { h } from "./dom";
-import { formatHash, type HashState } from "./hashState";
+import { hrefFor, type HashState } from "./hashState";
 import { filterRuns, sortRunsBySeverity } from "./select";
 import { countLabel, SYMBOL } from "./severity";
 import { sevBadge } from "./report";
@@ -23,7 +23,7 @@ export function runItem(r: RunSummary, state: HashState): HTMLElement {
   return h("li", null,
     h("a", {
       class: `nnd-run${selected ? " nnd-run-selected" : ""}`,
-      href: formatHash({ ...state, view: "report", run: r.run }) || "#",
+      href: hrefFor({ ...state, view: "report", run: r.run }),
       title: `${r.run}${label ? ` — ${label}` : ""}`,
       dataset: { run: r.run },
       attrs: selected ? { "aria-current": "page" } : {},

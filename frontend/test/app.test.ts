@@ -97,7 +97,9 @@ describe("the Debugger tab", () => {
     serve(fixtures);
     await start();
     const link = document.querySelector<HTMLAnchorElement>('.nnd-run[data-run="exp_skewed/debugger"]')!;
-    location.hash = link.getAttribute("href")!;
+    const href = link.getAttribute("href")!;
+    expect(href.startsWith("/data/plugin_entry.html?name=nndebug#")).toBe(true);
+    location.hash = href.slice(href.indexOf("#"));
     window.dispatchEvent(new HashChangeEvent("hashchange"));
     await settle();
     expect(document.querySelector(".nnd-run-title")!.textContent).toBe("exp_skewed/debugger");

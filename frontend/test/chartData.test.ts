@@ -99,6 +99,11 @@ describe("curves", () => {
     expect(by.get("loss")).toHaveLength(3);
     expect(by.get("accuracy")).toHaveLength(1);
   });
+  it("leaves out a constant extra metric (Keras's learning rate) but keeps a changing one", () => {
+    const lr = (values: number[]) => ({ run: "r/train", tag: "epoch_learning_rate", metric: "learning_rate", split: "train", points: values.map((v, i) => [i, v] as [number, number]) });
+    expect([...curvesByMetric([lr([0.001, 0.001, 0.001])]).keys()]).toEqual([]);
+    expect([...curvesByMetric([lr([0.001, 0.0005])]).keys()]).toEqual(["learning_rate"]);
+  });
   it("merges markers at one step under the most severe finding", () => {
     expect(markersByStep(report.curves!.markers)).toEqual([
       { step: 0, severity: "error", ids: ["capacity.oversized", "robustness.fragile"] },

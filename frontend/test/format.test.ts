@@ -52,7 +52,9 @@ describe("evidence values take the unit their key implies", () => {
     expect(fmtEvidence("inference_deterministic", false)).toBe("no");
     expect(fmtEvidence("label_range", [0, 9])).toBe("0, 9");
     expect(fmtEvidence("classes", Array.from({ length: 10 }, (_, i) => String(i)))).toBe("0, 1, 2, 3, 4, 5, 6, 7, … (10 in all)");
-    expect(fmtEvidence("loss", { name: "mse" })).toBe('{"name":"mse"}');
+    expect(fmtEvidence("loss", { name: "mse", from_logits: false })).toBe("name: mse, from_logits: no");
+    expect(fmtEvidence("counts", { cat: 3, dog: 1200 })).toBe("cat: 3, dog: 1,200");
+    expect(fmtEvidence("proportions", { cat: 0.03 })).toBe("cat: 3.0 %");
     expect(fmtEvidence("x", null)).toBe(MISSING);
   });
   it("humanizes keys", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_STATE, formatHash, parseHash } from "../src/hashState";
+import { DEFAULT_STATE, formatHash, hrefFor, parseHash } from "../src/hashState";
 
 describe("URL hash state", () => {
   it("parses an empty hash to the defaults", () => {
@@ -19,5 +19,10 @@ describe("URL hash state", () => {
     expect(s.view).toBe("report");
     expect(s.sev).toBe("all");
     expect(s.desc).toBe(false);
+  });
+  it("makes same-document links despite the plugin page's <base href>", () => {
+    const loc = { pathname: "/data/plugin_entry.html", search: "?name=nndebug" };
+    expect(hrefFor({ ...DEFAULT_STATE, run: "a/debugger" }, loc)).toBe("/data/plugin_entry.html?name=nndebug#run=a%2Fdebugger");
+    expect(hrefFor(DEFAULT_STATE, loc)).toBe("/data/plugin_entry.html?name=nndebug#");
   });
 });
