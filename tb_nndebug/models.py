@@ -415,7 +415,8 @@ def resnet_like(input_shape, n_classes, *, target_bits, blocks=1,
     (stride 2 and a 1×1 projection entering stages 2 and 3) → global average
     pooling → dense(n_classes)``; each block is conv3x3 → BN → ReLU →
     conv3x3 → BN → add → ReLU. The searched width is ``c`` (stage widths
-    round at 1×, 2×, 4× of it).
+    round at 1×, 2×, 4× of it). BatchNormalization uses ``momentum=0.9`` so
+    its moving statistics settle within the few epochs of a sweep.
 
     Parameters are as :func:`mlp` (``input_shape`` is ``(H, W, C)``, at least
     4×4); ``blocks`` is the residual blocks per stage.
@@ -455,7 +456,7 @@ def resnet_like(input_shape, n_classes, *, target_bits, blocks=1,
         inp = keras.Input(shape)
         x = L.Conv2D(w[0], 3, padding="same", use_bias=False, kernel_initializer=kinit(),
                      name="stem_conv")(inp)
-        x = L.BatchNormalization(name="stem_bn")(x)
+        x = L.BatchNormalization(momentum=0.9, name="stem_bn")(x)
         x = L.Activation("relu", name="stem_relu")(x)
         prev = w[0]
         for stage, c in enumerate(w[1:]):
@@ -464,16 +465,16 @@ def resnet_like(input_shape, n_classes, *, target_bits, blocks=1,
                 tag = f"s{stage + 1}b{b + 1}"
                 y = L.Conv2D(c, 3, strides=stride, padding="same", use_bias=False,
                              kernel_initializer=kinit(), name=f"{tag}_conv1")(x)
-                y = L.BatchNormalization(name=f"{tag}_bn1")(y)
+                y = L.BatchNormalization(momentum=0.9, name=f"{tag}_bn1")(y)
                 y = L.Activation("relu", name=f"{tag}_relu1")(y)
                 y = L.Conv2D(c, 3, padding="same", use_bias=False, kernel_initializer=kinit(),
                              name=f"{tag}_conv2")(y)
-                y = L.BatchNormalization(name=f"{tag}_bn2")(y)
+                y = L.BatchNormalization(momentum=0.9, name=f"{tag}_bn2")(y)
                 shortcut = x
                 if stride != 1 or prev != c:
                     shortcut = L.Conv2D(c, 1, strides=stride, use_bias=False,
                                         kernel_initializer=kinit(), name=f"{tag}_proj")(x)
-                    shortcut = L.BatchNormalization(name=f"{tag}_proj_bn")(shortcut)
+                    shortcut = L.BatchNormalization(momentum=0.9, name=f"{tag}_proj_bn")(shortcut)
                 x = L.Activation("relu", name=f"{tag}_out")(L.Add(name=f"{tag}_add")([y, shortcut]))
                 prev = c
         x = L.GlobalAveragePooling2D(name="gap")(x)
