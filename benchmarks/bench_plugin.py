@@ -87,8 +87,8 @@ def time_route(tb: TensorBoardProcess, paths, repeats: int):
 
 def wait_for_load(tb: TensorBoardProcess, runs: int, epochs: int, timeout: float) -> float:
     """Wait until every run's scalars are listed, then until a ``/runs`` answer
-    shows every debugger run at its last epoch. Returns the cold ``/runs`` time
-    (the first request, which reads and diagnoses every run)."""
+    shows every debugger run at its last epoch. Returns ``(seconds, complete)``
+    of the first (cold) ``/runs``, which reads and diagnoses every run."""
     t0 = time.monotonic()
     want = 3 * runs
     while True:
@@ -105,9 +105,11 @@ def wait_for_load(tb: TensorBoardProcess, runs: int, epochs: int, timeout: float
         start = time.perf_counter()
         status, _, body = tb.get(ROUTE + "/runs", timeout=300)
         took = time.perf_counter() - start
-        cold = took if cold is None else cold
         listed = json.loads(body)["runs"] if status == 200 else []
-        if len(listed) == runs and all(r["last_step"] == epochs - 1 for r in listed):
+        complete = len(listed) == runs and all(r["last_step"] == epochs - 1 for r in listed)
+        if cold is None:  # the first answer is the cold one; say if it came mid-load
+            cold = (took, complete)
+        if complete:
             return cold
         if time.monotonic() - t0 > timeout:
             raise SystemExit(f"/runs incomplete after {timeout}s")
@@ -164,9 +166,10 @@ def main(argv=None):
               f"({time.perf_counter() - t0:.1f}s to write)")
         with TensorBoardProcess(logdir, reload_interval=5) as tb:
             t0 = time.perf_counter()
-            cold = wait_for_load(tb, args.runs, args.epochs, timeout=900)
+            cold, complete = wait_for_load(tb, args.runs, args.epochs, timeout=900)
             print(f"loaded in {time.perf_counter() - t0:.1f}s; cold /runs "
-                  f"(reads + diagnoses {args.runs} runs): {cold * 1000:.0f} ms")
+                  f"(reads + diagnoses {args.runs} runs): {cold * 1000:.0f} ms"
+                  + ("" if complete else " (answered while TensorBoard was still loading)"))
             runs = [r["run"] for r in tb.get_json(ROUTE + "/runs")["runs"]]
             one = ROUTE + "/report?run=" + urllib.parse.quote(runs[0])
             rotating = [ROUTE + "/report?run=" + urllib.parse.quote(r) for r in runs]

@@ -25,3 +25,11 @@ def tensorboard_server():
     yield start
     for tb in started:
         tb.stop()
+
+
+@pytest.fixture(scope="session")
+def nndebug_standard_logdir(tmp_path_factory):
+    """The plugin tests' shared read-only logdir (see ``tests/nndebug_logdirs.py``)."""
+    import nndebug_logdirs
+
+    return nndebug_logdirs.standard_logdir(tmp_path_factory.mktemp("nndebug_std"))

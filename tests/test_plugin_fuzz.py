@@ -15,7 +15,6 @@ from tensorboard.backend.event_processing import data_provider as dp_module
 from tensorboard.backend.event_processing import plugin_event_multiplexer
 from tensorboard.plugins import base_plugin
 
-import nndebug_logdirs
 from tb_nndebug.plugin import DebuggerPlugin
 
 ROUTE = "/data/plugin/nndebug"
@@ -24,8 +23,8 @@ RUN_NAMES = ["exp1/debugger", "exp2/debugger", "odd/debugger", "broken/debugger"
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    logdir = nndebug_logdirs.standard_logdir(tmp_path_factory.mktemp("fuzz"))
+def client(nndebug_standard_logdir):
+    logdir = nndebug_standard_logdir
     mux = plugin_event_multiplexer.EventMultiplexer()
     mux.AddRunsFromDirectory(str(logdir))
     mux.Reload()

@@ -41,8 +41,8 @@ def make_client(logdir, *, path_prefix="", provider_wrapper=None, sampling_hints
 
 
 @pytest.fixture(scope="module")
-def logdir(tmp_path_factory):
-    return nndebug_logdirs.standard_logdir(tmp_path_factory.mktemp("std"))
+def logdir(nndebug_standard_logdir):
+    return nndebug_standard_logdir
 
 
 @pytest.fixture(scope="module")
@@ -250,13 +250,14 @@ def test_runs_reads_all_runs_in_one_call_then_only_what_changed(tmp_path):
     get_json(client, ROUTE + "/compare")
     assert [c[0] for c in counting.calls] == ["list_tensors", "list_tensors"]
     # one run gains an epoch: only that run is read again
+    import numpy as np
     import tensorflow as tf
+
     from tb_nndebug import summary
     w = tf.summary.create_file_writer(str(tmp_path / "g2" / "debugger"))
     with w.as_default():
-        summary.write_record("training", "training",
-                             nndebug_logdirs.training_doc(3, 4, __import__("numpy").random
-                                                          .default_rng(0)), step=3)
+        summary.training("training",
+                         nndebug_logdirs.training_doc(3, 4, np.random.default_rng(0)), step=3)
     w.close()
     mux.Reload()
     counting.calls.clear()
@@ -282,7 +283,6 @@ def test_samples_per_plugin_hint_thins_history_but_keeps_latest(logdir):
 
 # -- empty logdir, prefixes ----------------------------------------------------
 def test_logdir_without_debugger_data_lists_inactive_tab_and_routes_answer(tmp_path):
-    nndebug_logdirs.write_debugger_run  # the module is importable without data
     client, _ = make_client(tmp_path)
     entry = get_json(client, "/data/plugins_listing")["nndebug"]
     assert entry["tab_name"] == "Debugger" and entry["enabled"] is False

@@ -12,8 +12,6 @@ import urllib.parse
 
 import pytest
 
-import nndebug_logdirs
-
 pytestmark = pytest.mark.tensorboard
 
 ROUTE = "/data/plugin/nndebug"
@@ -21,8 +19,8 @@ DEBUGGER_RUNS = ["exp1/debugger", "exp2/debugger", "odd/debugger", "broken/debug
 
 
 @pytest.fixture(scope="module")
-def logdir(tmp_path_factory):
-    return nndebug_logdirs.standard_logdir(tmp_path_factory.mktemp("tb"))
+def logdir(nndebug_standard_logdir):
+    return nndebug_standard_logdir
 
 
 def wait_for_debugger_runs(tb, prefix=""):
@@ -107,7 +105,6 @@ def test_routes_under_path_prefix_and_experiment_urls(tensorboard_server, logdir
 
 
 def test_logdir_without_debugger_data(tensorboard_server, tmp_path):
-    nndebug_logdirs.standard_logdir  # noqa: B018 - an empty logdir on purpose
     tb = tensorboard_server(tmp_path)
     entry = tb.get_json("/data/plugins_listing")["nndebug"]
     assert entry["tab_name"] == "Debugger" and entry["enabled"] is False
