@@ -253,6 +253,7 @@ class DebuggerCallback(keras.callbacks.Callback):
         self._prev_weights = None
         self._probe = None
         self._dead_model = None
+        self._grad_fn = None
         os.makedirs(self.run_dir, exist_ok=True)
         self._writer = tf.summary.create_file_writer(self.run_dir)
         complexity = None
@@ -297,10 +298,38 @@ class DebuggerCallback(keras.callbacks.Callback):
             summary.write_model_document("model", doc, step=0)
         self._keep(metadata.KIND_MODEL, "model", 0, doc)
 
-    def _probe_loss(self, training=False):
+    def _make_grad_fn(self):
+        """One compiled pass on the probe batch: loss and each kernel's gradient
+        norm (traced once, so each epoch costs one forward/backward)."""
+        model = self.model
+        kernels = ki.kernel_variables(model)
+        names = [n for n, _ in kernels]
+        variables = [v for _, v in kernels]
+
+        @tf.function
+        def grad_fn(x, y):
+            with tf.GradientTape() as tape:
+                pred = model(x, training=False)
+                loss = model.compute_loss(x=x, y=y, y_pred=pred, training=False)
+            grads = tape.gradient(loss, variables)
+            # -1 marks a kernel the loss does not reach (no gradient)
+            norms = [tf.norm(g) if g is not None else tf.constant(-1.0) for g in grads]
+            return loss, norms
+
+        return names, grad_fn
+
+    def _probe_pass(self):
+        """``(loss, [(layer, norm or None)])`` on the probe batch."""
+        if self._grad_fn is None:
+            self._grad_fn = self._make_grad_fn()
+        names, fn = self._grad_fn
         x, y = self._probe
-        pred = self.model(x, training=training)
-        return self.model.compute_loss(x=x, y=y, y_pred=pred, training=training), pred
+        loss, norms = fn(tf.convert_to_tensor(x), tf.convert_to_tensor(y))
+        out = []
+        for name, n in zip(names, norms):
+            n = float(n.numpy())
+            out.append({"layer": name, "norm": None if n < 0 or not np.isfinite(n) else n})
+        return float(np.asarray(loss)), out
 
     def _log_checks(self):
         model = self.model
@@ -336,7 +365,7 @@ class DebuggerCallback(keras.callbacks.Callback):
             if det is not None:
                 doc["inference_max_diff"], doc["inference_deterministic"] = det
             if getattr(model, "optimizer", None) is not None and model.loss is not None:
-                loss = self._guard("initial_loss", lambda: float(np.asarray(self._probe_loss()[0])))
+                loss = self._guard("initial_loss", lambda: self._probe_pass()[0])
                 if loss is not None:
                     doc["initial_loss"] = loss if np.isfinite(loss) else None
         with self._writer.as_default():
@@ -360,8 +389,19 @@ class DebuggerCallback(keras.callbacks.Callback):
         if not _has_inputs(self.model):
             return  # a subclassed model has no graph to tap: dead units stay null
         inputs = self.model.inputs
-        self._dead_model = keras.Model(inputs=inputs[0] if len(inputs) == 1 else inputs,
-                                       outputs=[layer.output for layer in layers])
+        dead_model = keras.Model(inputs=inputs[0] if len(inputs) == 1 else inputs,
+                                 outputs=[layer.output for layer in layers])
+
+        @tf.function
+        def dead_fn(x):
+            outs = dead_model(x, training=False)
+            outs = outs if isinstance(outs, (list, tuple)) else [outs]
+            # a unit (a channel for convolutions) is alive if it fires anywhere
+            return [tf.reduce_any(tf.reshape(o, [-1, tf.shape(o)[-1]]) > 0, axis=0)
+                    for o in outs]
+
+        dead_fn(tf.convert_to_tensor(self._probe[0]))  # trace now, not in epoch 1
+        self._dead_model, self._dead_fn = dead_model, dead_fn
 
     def _snapshot_weights(self):
         self._prev_weights = [np.array(v.numpy(), copy=True) for _, v in
@@ -416,29 +456,16 @@ class DebuggerCallback(keras.callbacks.Callback):
         self._report()
 
     def _gradient_norms(self):
-        x, y = self._probe
-        kernels = ki.kernel_variables(self.model)
-        with tf.GradientTape() as tape:
-            loss, _ = self._probe_loss()
-        grads = tape.gradient(loss, [v for _, v in kernels])
-        norms = []
-        for (layer, _), g in zip(kernels, grads):
-            n = float(tf.norm(g).numpy()) if g is not None else None
-            norms.append({"layer": layer, "norm": n if n is None or np.isfinite(n) else None})
-        return norms, float(np.asarray(loss))
+        loss, norms = self._probe_pass()
+        return norms, loss
 
     def _dead_units(self):
-        x, _ = self._probe
-        outs = self._dead_model(x, training=False)
-        if not isinstance(outs, (list, tuple)):
-            outs = [outs]
+        actives = self._dead_fn(tf.convert_to_tensor(self._probe[0]))
         result = []
-        for layer, out in zip(self._relu_layers, outs):
-            a = np.asarray(out)
-            a = a.reshape(-1, a.shape[-1]) if a.ndim > 1 else a.reshape(-1, 1)
-            active = (a > 0).any(axis=0)
+        for layer, active in zip(self._relu_layers, actives):
+            active = np.asarray(active)
             result.append({"layer": layer.name, "fraction": float(1.0 - active.mean()),
-                           "units": int(a.shape[-1])})
+                           "units": int(active.shape[0])})
         return result
 
     def _update_ratio(self):
