@@ -154,6 +154,10 @@ def write_raw_record(run_dir, tag, payload: bytes, *, kind="model", version=1, s
     writer.close()
 
 
+#: A group name that needs URL quoting and cannot go in a comma-separated list.
+WEIRD_GROUP = "we ird,ü"
+
+
 def event_files(run_dir):
     return sorted(p for p in Path(run_dir).iterdir() if "tfevents" in p.name)
 
@@ -169,6 +173,7 @@ def standard_logdir(logdir):
       (last record cut), ``broken/corrupt``: one whose bytes are zeroed in
       the middle (CRC mismatch), ``broken/garbage``: random bytes.
     - ``plain/train``: Keras-style scalars only (no debugger records).
+    - ``we ird,ü/debugger``: a run name with a space, a comma and non-ASCII.
     """
     logdir = Path(logdir)
     write_debugger_run(logdir / "exp1" / "debugger", epochs=12, seed=1, overfit=True,
@@ -199,6 +204,8 @@ def standard_logdir(logdir):
     garbage.mkdir(parents=True)
     (garbage / "events.out.tfevents.0.garbage").write_bytes(
         np.random.default_rng(0).bytes(4096))
+    write_debugger_run(logdir / WEIRD_GROUP / "debugger", epochs=2, seed=6, keras_scalars=False,
+                       robustness=False)
     tf = _tf()
     w = tf.summary.create_file_writer(str(logdir / "plain" / "train"))
     with w.as_default():

@@ -316,3 +316,18 @@ def test_concurrent_first_requests_read_the_runs_once(logdir):
     assert {a.status_code for a in answers} == {200}
     assert len({a.data for a in answers}) == 1
     assert [c[0] for c in holder["p"].calls].count("read_tensors") == 1
+
+
+def test_run_names_with_spaces_commas_and_unicode_are_addressable(client):
+    import urllib.parse
+
+    run = nndebug_logdirs.WEIRD_GROUP + "/debugger"
+    assert run in {r["run"] for r in get_json(client, ROUTE + "/runs")["runs"]}
+    q = urllib.parse.quote(run)
+    rep = get_json(client, ROUTE + "/report?run=" + q)
+    assert rep["run"] == run and rep["group"] == nndebug_logdirs.WEIRD_GROUP
+    rows = get_json(client, ROUTE + "/compare?run=" + q + "&runs=exp1/debugger")["rows"]
+    assert [r["run"] for r in rows] == ["exp1/debugger", run]
+    # in the comma-separated list the name splits, and the parts are unknown runs
+    err = get_json(client, ROUTE + "/compare?runs=" + q, status=404)
+    assert "we ird" in err["error"]

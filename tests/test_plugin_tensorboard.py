@@ -12,6 +12,8 @@ import urllib.parse
 
 import pytest
 
+from tb_nndebug.plugin import STATIC_DIR
+
 pytestmark = pytest.mark.tensorboard
 
 ROUTE = "/data/plugin/nndebug"
@@ -98,10 +100,13 @@ def test_routes_under_path_prefix_and_experiment_urls(tensorboard_server, logdir
         assert rep["run"] == "exp1/debugger"
         rows = tb.get_json(prefix + ROUTE + "/compare")["rows"]
         assert {r["run"] for r in rows} >= set(DEBUGGER_RUNS)
-    code, headers, _ = tb.get(ROUTE + "/index.js")
-    assert code in (200, 404)
-    if code == 200:
-        assert headers["Content-Type"].startswith("text/javascript")
+    code, headers, body = tb.get(ROUTE + "/index.js")
+    bundle = STATIC_DIR / "index.js"
+    if bundle.is_file():
+        assert code == 200 and headers["Content-Type"].startswith("text/javascript")
+        assert body == bundle.read_bytes()
+    else:  # the frontend is not built: a JSON 404 that says so
+        assert code == 404 and "index.js" in json.loads(body)["error"]
 
 
 def test_logdir_without_debugger_data(tensorboard_server, tmp_path):
