@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # tb_process and the logdir writers live there
 sys.path.insert(0, str(ROOT))
 
-from tb_process import TensorBoardProcess  # noqa: E402
+from tb_process import TensorBoardProcess
 
 ROUTE = "/data/plugin/nndebug"
 BASELINE = "/data/plugin/scalars/tags"

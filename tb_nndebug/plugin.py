@@ -46,20 +46,19 @@ import collections
 import json
 import logging
 import threading
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
-
-from werkzeug import wrappers
+from typing import Any
 
 from tensorboard import errors as tb_errors
 from tensorboard import plugin_util
 from tensorboard.backend import http_util
 from tensorboard.data import provider
 from tensorboard.plugins import base_plugin
+from werkzeug import wrappers
 
-from . import metadata
-from . import report
+from . import metadata, report
 
 logger = logging.getLogger(__name__)
 
@@ -200,7 +199,7 @@ class DebuggerPlugin(base_plugin.TBPlugin):
         self._lock = threading.Lock()
         self._refresh_lock = threading.Lock()
         self._summaries: dict[tuple, tuple[tuple, RunSummary]] = {}
-        self._analyses: "collections.OrderedDict[tuple, tuple[tuple, _Analysis]]" = (
+        self._analyses: collections.OrderedDict[tuple, tuple[tuple, _Analysis]] = (
             collections.OrderedDict()
         )
 

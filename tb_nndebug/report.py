@@ -8,15 +8,13 @@ hand-made inputs and reused by anything else that has records.
 """
 from __future__ import annotations
 
-import logging
 import math
 import posixpath
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from . import metadata
-
-logger = logging.getLogger(__name__)
 
 SEVERITIES = ("error", "warning", "info", "ok")
 

@@ -34,11 +34,11 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator
 
-__all__ = ["TensorBoardProcess", "tensorboard_process", "TensorBoardStartError"]
+__all__ = ["TensorBoardProcess", "TensorBoardStartError", "tensorboard_process"]
 
 #: TensorBoard prints ``TensorBoard 2.21.0 at http://127.0.0.1:PORT/ (Press CTRL+C to quit)``.
 _URL_RE = re.compile(r"TensorBoard \S+ at (http://\S+?)/? \(Press CTRL\+C")
@@ -94,7 +94,7 @@ class TensorBoardProcess:
             *self.args,
         ]
 
-    def start(self) -> "TensorBoardProcess":
+    def start(self) -> TensorBoardProcess:
         """Start the process and block until it answers HTTP requests."""
         env = dict(os.environ)
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -167,7 +167,7 @@ class TensorBoardProcess:
         if self._reader is not None:
             self._reader.join(2)
 
-    def __enter__(self) -> "TensorBoardProcess":
+    def __enter__(self) -> TensorBoardProcess:
         return self.start()
 
     def __exit__(self, *exc) -> None:

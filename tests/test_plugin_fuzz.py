@@ -7,13 +7,12 @@ import urllib.parse
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from werkzeug import test as wtest
-from werkzeug import wrappers
-
 from tensorboard.backend import application
 from tensorboard.backend.event_processing import data_provider as dp_module
 from tensorboard.backend.event_processing import plugin_event_multiplexer
 from tensorboard.plugins import base_plugin
+from werkzeug import test as wtest
+from werkzeug import wrappers
 
 from tb_nndebug.plugin import DebuggerPlugin
 

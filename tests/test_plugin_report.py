@@ -7,9 +7,18 @@ import numpy as np
 import pytest
 
 from tb_nndebug import metadata
-from tb_nndebug.report import (Point, Series, build_records, compare_row, curves_from_scalars,
-                               curves_from_training, group_of, markers, severity_counts,
-                               warning_text)
+from tb_nndebug.report import (
+    Point,
+    Series,
+    build_records,
+    compare_row,
+    curves_from_scalars,
+    curves_from_training,
+    group_of,
+    markers,
+    severity_counts,
+    warning_text,
+)
 
 
 def content(kind, version=1):

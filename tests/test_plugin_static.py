@@ -5,13 +5,12 @@ import json
 import os
 
 import pytest
-from werkzeug import test as wtest
-from werkzeug import wrappers
-
 from tensorboard.backend import application
 from tensorboard.backend.event_processing import data_provider as dp_module
 from tensorboard.backend.event_processing import plugin_event_multiplexer
 from tensorboard.plugins import base_plugin
+from werkzeug import test as wtest
+from werkzeug import wrappers
 
 from tb_nndebug import plugin as plugin_module
 
