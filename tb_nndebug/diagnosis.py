@@ -328,12 +328,21 @@ def _capacity_verdict(R: _Records, T: dict):
         verdict = "matched"
     ev = {"model_bits": int(bits), "expected_bits": int(expected), "max_bits": int(max_bits),
           "ratio": ratio, "memorise_ratio": bits / max_bits if max_bits > 0 else None,
-          "dataset": d["tag"], "model": m["tag"], "target_bits": int(expected)}
+          "dataset": d["tag"], "model": m["tag"], "target_bits": int(expected),
+          "input_shape": d["value"].get("input_shape"), "dim": d["value"].get("dim"),
+          "n_classes": d["value"].get("n_classes")}
     return verdict, ev, m["step"]
 
 
-def _warehouse_hint(bits: int) -> str:
-    return f"tb_nndebug.models.mlp(target_bits={bits}) builds a network of that size"
+def _warehouse_hint(bits: int, ev: Mapping) -> str:
+    shape, k, dim = ev.get("input_shape"), ev.get("n_classes"), ev.get("dim")
+    if isinstance(shape, (list, tuple)) and len(shape) != 3 and isinstance(dim, numbers.Integral):
+        shape = [dim]  # the warehouse takes flat (d,) or image (H, W, C) inputs
+    if isinstance(shape, (list, tuple)) and shape and isinstance(k, numbers.Integral):
+        args = f"{tuple(shape)!r}, {k}, "
+    else:
+        args = "input_shape, n_classes, "
+    return f"tb_nndebug.models.mlp({args}target_bits={bits}) builds a network of that size"
 
 
 def rule_capacity(R: _Records, T: dict) -> list[Finding]:
@@ -352,7 +361,7 @@ def rule_capacity(R: _Records, T: dict) -> list[Finding]:
             f"Shrink to about {_fmt_bits(expected)} bits: the data needs ~{_fmt_bits(expected)} "
             f"bits to generalise, and with {_fmt_bits(bits)} bits the network can store every "
             f"label instead of learning the rule, so it will overfit and is easier to fool. "
-            f"Cut units in the first layers (they hold most bits); {_warehouse_hint(expected)}.",
+            f"Cut units in the first layers (they hold most bits); {_warehouse_hint(expected, ev)}.",
             step, "capacity")]
     if verdict == "too_small":
         return [Finding(
@@ -362,7 +371,7 @@ def rule_capacity(R: _Records, T: dict) -> list[Finding]:
             ev,
             f"Grow to at least {_fmt_bits(expected)} bits: below the data's requirement the "
             f"network cannot place all the decision thresholds, so it underfits whatever the "
-            f"training time. Widen the first layers; {_warehouse_hint(expected)}.",
+            f"training time. Widen the first layers; {_warehouse_hint(expected, ev)}.",
             step, "capacity")]
     return [Finding(
         "capacity.matched", "ok",

@@ -97,7 +97,14 @@ def test_capacity_verdicts_follow_expected_and_max_bits():
               "capacity.oversized")
     assert f.evidence["memorise_ratio"] == pytest.approx(68608 / 17226)
     assert "Shrink to about 576 bits" in f.advice
-    assert "tb_nndebug.models.mlp(target_bits=576)" in f.advice
+    assert "tb_nndebug.models.mlp(input_shape, n_classes, target_bits=576)" in f.advice
+    shaped = dataset(576, 17226)
+    shaped["value"].update(input_shape=[8, 8], dim=64)
+    g = by_id(diagnose({"dataset": [shaped], "model": [model(68608)]}), "capacity.oversized")
+    assert "tb_nndebug.models.mlp((64,), 10, target_bits=576)" in g.advice
+    shaped["value"].update(input_shape=[32, 32, 3], dim=3072)
+    g = by_id(diagnose({"dataset": [shaped], "model": [model(9e6)]}), "capacity.oversized")
+    assert "tb_nndebug.models.mlp((32, 32, 3), 10, target_bits=576)" in g.advice
     small = by_id(diagnose({"dataset": [dataset(576, 17226)], "model": [model(66)]}),
                   "capacity.too_small")
     assert "Grow to at least 576 bits" in small.advice
