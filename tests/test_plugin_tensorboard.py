@@ -116,3 +116,12 @@ def test_logdir_without_debugger_data(tensorboard_server, tmp_path):
     assert tb.get_json(ROUTE + "/runs") == {"runs": []}
     assert tb.get_json(ROUTE + "/compare") == {"rows": []}
     assert_json_error(tb, ROUTE + "/report?run=x", 404)
+
+
+def test_tb_process_reports_a_tensorboard_that_cannot_start(tmp_path):
+    from tb_process import TensorBoardProcess, TensorBoardStartError
+
+    tb = TensorBoardProcess(tmp_path, "--no_such_flag", start_timeout=60)
+    with pytest.raises(TensorBoardStartError, match="no_such_flag"):
+        tb.start()
+    assert tb.proc.poll() is not None
