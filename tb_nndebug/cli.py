@@ -186,6 +186,8 @@ def _cmd_analyze(args) -> int:
     from ._text import format_findings
     from .datafiles import load_data
 
+    if args.robustness and not args.model:
+        raise CLIError("--robustness needs --model")
     # Read the inputs first: a bad file fails before TensorFlow loads.
     data = load_data(args.data, label=args.label, name="DATA")
     test = load_data(args.test, label=args.label, name="--test") if args.test else None
@@ -193,9 +195,6 @@ def _cmd_analyze(args) -> int:
         raise CLIError(f"--model: no such file: {args.model!r}")
     if not args.debug:
         _import_tensorflow_quietly()
-
-    if args.robustness and not args.model:
-        raise CLIError("--robustness needs --model")
     result = analyze(data, logdir=args.logdir, name=args.name, model=args.model,
                      test=test, label=args.label, csg=args.csg,
                      robustness=args.robustness, random_state=args.seed,
@@ -266,6 +265,8 @@ def _import_tensorflow_quietly():
         import tensorflow as tf
 
         tf.config.list_physical_devices()  # device probing logs too ("failed call to cuInit")
+    # tf.function retracing warnings from many small models are noise in a console tool
+    tf.get_logger().setLevel("ERROR")
 
 
 def _one_line(exc: BaseException) -> str:
