@@ -134,7 +134,7 @@ def draw_capacity(layer_names, capacity_bits, *, output_bits=None, expected_bits
                   max_bits=None, title: str | None = None) -> np.ndarray:
     """Per-layer capacity bar chart (the paper's Figure 2), log scale.
 
-    Bars are each layer's capacity in bits; the step line is the running
+    Bars are each layer's capacity in bits; the dark line is the running
     total (the model's capacity at the last layer); dashed lines mark the
     dataset's expected and maximum (memorisation) bits when given, so the
     running total can be read against them.
@@ -167,7 +167,7 @@ def draw_capacity(layer_names, capacity_bits, *, output_bits=None, expected_bits
     x = np.arange(len(names))
     ax.bar(x, np.maximum(cap, 0.5), color="#4c72b0", label="layer capacity (bits)")
     if len(cap):
-        ax.step(x, np.maximum(np.cumsum(cap), 0.5), where="mid", color="#222222",
+        ax.plot(x, np.maximum(np.cumsum(cap), 0.5), "-o", color="#222222", markersize=3,
                 linewidth=1.2, label=f"running total ({int(cap.sum()):,} bits)")
     if output_bits is not None:
         ob = np.array([np.nan if (v is None or not math.isfinite(float(v))) else float(v)
