@@ -104,6 +104,13 @@ def test_knn_screening_matches_full_sort_on_distinct_distances():
     np.testing.assert_array_equal(idx, np.argsort(d, axis=1, kind="stable")[:, :6])
 
 
+def test_far_from_the_origin_float32_screening_stays_exact():
+    X, y = make_blobs(200, centers=3, cluster_std=3.0, random_state=4)
+    X = X * 1e-3 + 1e6  # float32 cannot even hold these coordinates apart
+    ref = reference(X, y, 3)
+    assert abs(nd.csg(X, y, samples_per_class=None).score - float(np.ravel(ref.csg)[0])) < 1e-9
+
+
 def test_other_metric_matches_reference():
     X, y = SETS["moons"]
     est = CumulativeGradientEstimator(M_sample=10**9, k_nearest=3, distance="manhattan").fit(X, y)

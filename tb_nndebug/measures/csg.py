@@ -25,6 +25,8 @@ from .._validation import check_features, check_labels, check_positive_int, chec
 VOLUME_FLOOR = 1e-4
 #: Target size of one float32 distance block (elements) in the k-NN search.
 _BLOCK_ELEMENTS = 2_500_000
+#: Size of one float32 GEMM result (elements; 100 MB).
+_GEMM_ELEMENTS = 25_000_000
 #: Default number of PCA components for ``embedding="pca"``.
 PCA_COMPONENTS = 50
 
@@ -253,55 +255,60 @@ def _screen(D, n_cand):
 def _knn_euclidean(X, rows, k, n_cand):
     """k+1 nearest (self-inclusive) of ``X[rows]`` in ``X``, euclidean.
 
-    Float32 screening (centered data, one GEMM per block, :func:`_screen`)
-    finds candidates; their exact float64 distances order them. A row is
-    redone the reference's way when the float32 error bound cannot exclude a
-    point outside the candidates, or when a tie makes the reference's choice
-    depend on its sort order.
+    Float32 screening (centered data, GEMM, :func:`_screen`) finds
+    candidates; their exact float64 distances order them. A row is flagged
+    for redoing the reference's way when the float32 error bound cannot
+    exclude a point outside the candidates, or when a tie makes the
+    reference's choice depend on its sort order.
     """
     n, d = X.shape
-    mu = X.mean(axis=0)
-    X32 = (X - mu).astype(np.float32)
+    # center in float64 before rounding: float32 then only has to hold the spread
+    X32 = (X - X.mean(axis=0)).astype(np.float32)
     sq32 = np.einsum("ij,ij->i", X32, X32)
-    sq_max = float(sq32.max())
-    # worst-case float32 error of ||a||^2 + ||b||^2 - 2 a.b (Higham, gamma_{d+2})
-    gamma = 2.0 * (d + 2) * np.finfo(np.float32).eps
     raw_sq = np.einsum("ij,ij->i", X, X)
-    raw_sq_max = float(raw_sq.max())
-    eps64 = np.finfo(np.float64).eps
+    # worst-case float32 error of ||a||^2 + ||b||^2 - 2 a.b (Higham, gamma_{d+2})
+    err = 2.0 * (d + 2) * np.finfo(np.float32).eps * (sq32 + float(sq32.max()))
+    # distances closer than this may be ordered differently by the reference
+    tie = 1e-12 * (raw_sq + float(raw_sq.max()))
     width = min(k + 2, n)
 
     out = np.empty((len(rows), k + 1), dtype=np.intp)
     redo = np.zeros(len(rows), dtype=bool)
+    # a big GEMM (BLAS threads sync once), screened in cache-sized slices
+    big = max(1, min(len(rows), _GEMM_ELEMENTS // max(n, 1)))
     block = max(1, min(len(rows), _BLOCK_ELEMENTS // max(n, 1)))
-    for start in range(0, len(rows), block):
-        r = rows[start:start + block]
-        R = len(r)
-        D = X32[r] @ X32.T
-        D *= -2.0
-        D += sq32[r, None]
-        D += sq32[None, :]
-        ri, ci, bound32 = _screen(D, n_cand)
-        del D
-        # exact float64 distances of the candidate pairs, a few MB at a time
-        d2 = np.empty(len(ri))
-        step = max(1, 2_000_000 // d)
-        for s in range(0, len(ri), step):
-            diff = X[ci[s:s + step]] - X[r[ri[s:s + step]]]
-            d2[s:s + step] = np.einsum("pd,pd->p", diff, diff)
-        order = np.lexsort((d2, ri))  # by row, then distance; ties keep column order
-        counts = np.bincount(ri, minlength=R)
-        first = np.cumsum(counts) - counts
-        pos = first[:, None] + np.arange(width)
-        top = ci[order][pos]
-        dtop = d2[order][pos]
-        err = gamma * (sq32[r] + sq_max)
-        tol = 1e-12 * (raw_sq[r] + raw_sq_max) + 16 * eps64 * dtop[:, -1]
-        # every point outside the candidates is more than bound32 - err away
-        unsafe = bound32 - err <= dtop[:, k] + tol
-        out[start:start + R] = top[:, : k + 1]
-        redo[start:start + R] = unsafe | _ambiguous(dtop, k, tol)
+    for big_start in range(0, len(rows), big):
+        rb = rows[big_start:big_start + big]
+        G = X32[rb] @ X32.T
+        for off in range(0, len(rb), block):
+            r, D = rb[off:off + block], G[off:off + block]
+            D *= -2.0
+            D += sq32[r, None]
+            D += sq32[None, :]
+            ri, ci, bound32 = _screen(D, n_cand)
+            d2 = _exact_sq_distances(X, r[ri], ci)
+            order = np.lexsort((d2, ri))  # by row, then distance; ties keep column order
+            counts = np.bincount(ri, minlength=len(r))
+            pos = (np.cumsum(counts) - counts)[:, None] + np.arange(width)
+            top, dtop = ci[order][pos], d2[order][pos]
+            tol = tie[r] + 16 * np.finfo(np.float64).eps * dtop[:, -1]
+            # every point left out is more than bound32 - err away
+            unsafe = bound32 - err[r] <= dtop[:, k] + tol
+            sl = slice(big_start + off, big_start + off + len(r))
+            out[sl] = top[:, : k + 1]
+            redo[sl] = unsafe | _ambiguous(dtop, k, tol)
+        del G
     return out, redo
+
+
+def _exact_sq_distances(X, a, b):
+    """``||X[a_i] - X[b_i]||^2`` in float64, a few MB at a time."""
+    d2 = np.empty(len(a))
+    step = max(1, 2_000_000 // X.shape[1])
+    for s in range(0, len(a), step):
+        diff = X[b[s:s + step]] - X[a[s:s + step]]
+        d2[s:s + step] = np.einsum("pd,pd->p", diff, diff)
+    return d2
 
 
 def _knn_generic(X, rows, k, n_cand, metric):
