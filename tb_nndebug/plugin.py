@@ -10,6 +10,13 @@ Routes (mounted under ``<prefix>/data/plugin/nndebug``; JSON shapes in
 - ``/compare[?runs=R1,R2,...]``: one row of key numbers per run (a run whose
   name contains a comma can be named with a repeated ``run=R`` instead).
 
+Fields added to the contract's shapes: each ``/runs`` entry has
+``n_warnings`` (records skipped as unreadable); ``/report``'s ``curves`` has
+``source`` (``"scalars"``, ``"training_record"`` or ``None``); each
+``/compare`` row has ``epochs`` (epochs trained, from the training record).
+Skipped records appear in ``/report``'s ``warnings`` and reach the diagnosis
+as its ``_errors`` list (``record.unsupported`` findings).
+
 Data comes only through ``context.data_provider``, so the plugin works with
 the Rust data server (TensorBoard's default), with ``--load_fast=false``,
 with ``--path_prefix`` and under ``/experiment/<id>/``.
