@@ -634,7 +634,8 @@ def robustness(model, X, y, *, norm=np.inf, eps_max=0.5, bisection_steps=10, att
     attack_steps : int
         PGD iterations per attack (step size ``2.5 ε / attack_steps``).
     pixels : bool
-        Also run the greedy pixel-count attack.
+        Also run the greedy pixel-count attack. It counts input *values*:
+        each channel of an RGB pixel counts on its own.
     max_pixels : int
         Cap of the pixel attack; samples needing more are censored.
     clip : (float, float)

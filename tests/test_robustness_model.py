@@ -154,6 +154,14 @@ def test_model_without_gradient_is_rejected(cnn, digits):
     hard = lambda x: tf.one_hot(tf.argmax(cnn(x, training=False), axis=1), 10)
     with pytest.raises(ValueError, match="model has no gradient"):
         robustness(hard, X, y)
+    class Round(keras.layers.Layer):
+        def call(self, x):
+            return tf.round(x)
+
+    rounding = keras.Sequential([keras.Input((8, 8, 1)), Round(), keras.layers.Flatten(),
+                                 keras.layers.Dense(10)])
+    with pytest.raises(ValueError, match="model has no gradient"):
+        robustness(rounding, X, y)
     constant = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(),
                                  keras.layers.Dense(10, kernel_initializer="zeros")])
     with pytest.raises(ValueError, match="gradient .* is zero"):
