@@ -26,7 +26,7 @@ import tensorflow as tf
 
 from . import _keras_inspect as ki
 from . import diagnosis, metadata, summary
-from ._validation import check_features, check_labels, check_positive_int, check_random_state
+from ._validation import check_labels, check_positive_int, check_random_state
 
 
 def _check_log_dir(log_dir) -> str:
@@ -98,7 +98,13 @@ def _check_data(data, *, name: str, limit: int):
     if X.ndim < 2:
         raise ValueError(f"{name}: X must have at least 2 dimensions (samples, features...), "
                          f"got shape {X.shape}")
-    check_features(X, name=f"{name} X")
+    # Cheap checks here (no float64 copy of a big X); the measures convert once.
+    if X.dtype == object or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
+        raise TypeError(f"{name} X must be numeric, got dtype {X.dtype}")
+    if X.shape[0] == 0 or X[0].size == 0:
+        raise ValueError(f"{name} X is empty (shape {X.shape})")
+    if np.issubdtype(X.dtype, np.inexact) and not np.isfinite(X).all():
+        raise ValueError(f"{name} X contains NaN or infinite values")
     check_labels(y, name=f"{name} y", n_samples=X.shape[0])
     return X, y
 
@@ -254,8 +260,17 @@ class DebuggerCallback(keras.callbacks.Callback):
         self._probe = None
         self._dead_model = None
         self._grad_fn = None
-        os.makedirs(self.run_dir, exist_ok=True)
-        self._writer = tf.summary.create_file_writer(self.run_dir)
+        self._input_stats = None
+        try:
+            os.makedirs(self.run_dir, exist_ok=True)
+            self._writer = tf.summary.create_file_writer(self.run_dir)
+        except Exception as exc:  # nowhere to record it: say so and stay out of the way
+            if self.strict:
+                raise
+            self._writer = None
+            print(f"[nndebug] ERROR cannot write to {self.run_dir}: {_error_text(exc)}; "
+                  "the debugger is off for this fit", file=sys.stderr, flush=True)
+            return
         complexity = None
         if self._train is not None:
             X, y = self._train
@@ -286,6 +301,8 @@ class DebuggerCallback(keras.callbacks.Callback):
         with self._writer.as_default():
             summary.write_dataset_document(tag, doc, step=0)
         self._keep(metadata.KIND_DATASET, tag, 0, doc)
+        if full:
+            self._input_stats = doc["input_stats"]
         c = doc["complexity"]
         return DatasetComplexity(
             expected_bits=c["expected_bits"], expected_bits_exact=c["expected_bits_exact"],
@@ -353,9 +370,11 @@ class DebuggerCallback(keras.callbacks.Callback):
         }
         if self._train is not None:
             X, y = self._train
-            Xf = np.asarray(X, dtype=np.float64)
-            doc.update(input_range=[float(Xf.min()), float(Xf.max())],
-                       input_mean=float(Xf.mean()), input_std=float(Xf.std()))
+            stats = self._input_stats or {
+                "min": float(X.min()), "max": float(X.max()),
+                "mean": float(X.mean(dtype=np.float64)), "std": float(X.std(dtype=np.float64))}
+            doc.update(input_range=[stats["min"], stats["max"]], input_mean=stats["mean"],
+                       input_std=stats["std"])
             ya = np.asarray(y)
             if np.issubdtype(ya.dtype, np.number):
                 doc["label_range"] = [float(ya.min()), float(ya.max())]
