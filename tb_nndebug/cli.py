@@ -62,7 +62,8 @@ Reproduce the paper's experiments as TensorBoard runs under LOGDIR/<group>/:
   imbalance  an imbalanced set as is, with SMOTE, Tomek links, capacity-guided
   sweep      robustness vs. capacity for an AlexNet-like and a ResNet-like CNN
   bugzoo     training bugs the checks detect, one run each, plus a clean run
-Quick mode (the default) takes about ten minutes on two CPU cores."""
+Quick mode (the default) takes about ten minutes on two CPU cores. Re-running
+a group replaces LOGDIR/<group>/; nothing else in LOGDIR is touched."""
 
 _DEMO_EPILOG = """\
 examples:

@@ -101,3 +101,21 @@ def test_demo_serve_writes_runs_then_serves_them_until_ctrl_c(tmp_path):
     assert "TensorBoard stopped." in "".join(rest)
     with socket.socket() as s:  # the TensorBoard it started is gone too
         assert s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_rerunning_a_group_replaces_its_runs_only(tmp_path):
+    from tb_nndebug.demo.run import run
+
+    keep = tmp_path / "my_experiment" / "notes.txt"
+    keep.parent.mkdir()
+    keep.write_text("not the demo's")
+    first = run(tmp_path, only="table1", smoke=True, progress=False)
+    files_first = sorted((tmp_path / "table1").rglob("*tfevents*"))
+    second = run(tmp_path, only=["table1"], smoke=True, progress=False)
+    files_second = sorted((tmp_path / "table1").rglob("*tfevents*"))
+    assert [g.group for g in second.groups] == ["table1"]
+    assert [r["dataset"] for r in second.groups[0].rows] == [
+        r["dataset"] for r in first.groups[0].rows]
+    assert files_first and len(files_second) == len(files_first)  # replaced, not added
+    assert not set(files_first) & set(files_second)
+    assert keep.read_text() == "not the demo's"

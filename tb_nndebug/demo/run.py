@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import os
+import shutil
 import time
 from dataclasses import dataclass
 from importlib import import_module
@@ -86,7 +87,8 @@ def _module(group):
 
 def run_group(group, logdir, *, quick=True, random_state=0, progress=True,
               smoke=False) -> GroupResult:
-    """Run one demo group into ``logdir`` (its runs go under ``logdir/<group>/``)."""
+    """Run one demo group into ``logdir``: its runs go under ``logdir/<group>/``,
+    replacing what a previous run of the group left there."""
     module = _module(group)
     kwargs = {"quick": quick, "random_state": random_state, "progress": progress}
     # --smoke extends the module contract: modules that know it shrink further,
@@ -98,6 +100,10 @@ def run_group(group, logdir, *, quick=True, random_state=0, progress=True,
         for key, value in SMOKE_SUBSETS.get(group, {}).items():
             if key in params:
                 kwargs[key] = value
+    group_dir = Path(os.fspath(logdir)) / group
+    if group_dir.is_dir():
+        # a re-run replaces the group's runs; appending would mix two runs' curves
+        shutil.rmtree(group_dir)
     start = time.perf_counter()
     rows = module.run(str(logdir), **kwargs)
     return GroupResult(group=group, rows=tuple(rows or ()),
@@ -111,7 +117,8 @@ def run(logdir, quick=True, only=None, random_state=0, progress=True, *,
     Parameters
     ----------
     logdir : str or path-like
-        Created if missing; group ``g`` writes under ``logdir/g/``.
+        Created if missing; group ``g`` writes under ``logdir/g/`` (a previous
+        ``logdir/g/`` is removed first; nothing else in ``logdir`` is touched).
     quick : bool, default=True
         The quick version (about ten minutes on two CPU cores); False runs
         the longer one.
