@@ -72,6 +72,12 @@ def floor_knn(X32, rows, k):
     return np.argpartition(D, k, axis=1)[:, : k + 1]
 
 
+def sklearn_knn(X, rows, k):
+    from sklearn.neighbors import NearestNeighbors
+
+    return NearestNeighbors(n_neighbors=k + 1, algorithm="brute").fit(X).kneighbors(X[rows])
+
+
 def bench_csg(repeat, seed=0, M=250, k=3):
     import tb_nndebug as nd
     from sklearn.decomposition import PCA
@@ -94,6 +100,7 @@ def bench_csg(repeat, seed=0, M=250, k=3):
         t_ours, res = best_of(
             lambda: nd.csg(data, y, samples_per_class=M, k=k, random_state=seed), repeat)
         t_ref, ref_score = reference_csg(data, y, M, k, seed)
+        t_sk, _ = best_of(lambda: sklearn_knn(data, rows, k), repeat)
         speedup, vs_floor = t_ref / t_ours, t_ours / t_floor
         target = 3 if label == "raw" else 8
         same = abs(res.score - ref_score) < 1e-9
@@ -102,6 +109,8 @@ def bench_csg(repeat, seed=0, M=250, k=3):
               f"{vs_floor:.2f}x floor (target <= 2x: {verdict(vs_floor <= 2)})")
         print(f"   [{label}] spectral-metric                      {t_ref:7.3f} s   "
               f"csg is {speedup:.1f}x faster (target >= {target}x: {verdict(speedup >= target)})")
+        print(f"   [{label}] (k-NN alone with sklearn NearestNeighbors(brute), "
+              f"the alternative to csg's own search: {t_sk:.3f} s)")
         print(f"   [{label}] score: csg {res.score:.9f}  reference {ref_score:.9f}  "
               f"same: {same}")
         out[label] = {"floor": t_floor, "ours": t_ours, "ref": t_ref, "same": same}
