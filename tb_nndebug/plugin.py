@@ -406,28 +406,43 @@ class DebuggerPlugin(base_plugin.TBPlugin):
         )
 
     def _group_curves(self, ctx, eid, run) -> list[dict]:
-        """Keras's per-epoch scalars from the other runs of ``run``'s group."""
+        """Keras's per-epoch scalars of the runs beside ``run`` (its group).
+
+        The convention is ``<exp>/debugger`` beside ``<exp>/train`` and
+        ``<exp>/validation``. A run whose records sit in the Keras log_dir
+        itself (``<exp>`` with ``<exp>/train`` below it) is served too: its
+        direct child runs are used when they hold curves, its siblings
+        otherwise. One ``list_runs`` and one ``read_scalars`` call.
+        """
         group = report.group_of(run)
-        members = [
-            r.run_name for r in self._data_provider.list_runs(ctx, experiment_id=eid)
-            if r.run_name != run and report.group_of(r.run_name) == group
-            # the top-level run "." would otherwise join the group of top-level runs
-            and r.run_name not in (".", "")
-        ]
-        if not members:
+        siblings, children = [], []
+        for r in self._data_provider.list_runs(ctx, experiment_id=eid):
+            name = r.run_name
+            if name == run or name in (".", ""):
+                continue
+            parent = report.group_of(name)
+            if parent == group:
+                siblings.append(name)
+            elif parent == run.replace("\\", "/").rstrip("/"):
+                children.append(name)
+        if not siblings and not children:
             return []
         data = self._data_provider.read_scalars(
             ctx,
             experiment_id=eid,
             plugin_name="scalars",
             downsample=self._scalar_downsample,
-            run_tag_filter=provider.RunTagFilter(runs=members),
+            run_tag_filter=provider.RunTagFilter(runs=siblings + children),
         )
-        scalars = {
-            r: {tag: [(d.step, d.value) for d in points] for tag, points in tags.items()}
-            for r, tags in data.items()
-        }
-        return report.curves_from_scalars(scalars)
+
+        def curves(names):
+            return report.curves_from_scalars({
+                r: {tag: [(d.step, d.value) for d in points]
+                    for tag, points in data.get(r, {}).items()}
+                for r in names if r in data
+            })
+
+        return curves(children) or curves(siblings)
 
     # -- caches ------------------------------------------------------------------
     def _cached_analysis(self, eid, run, fp):

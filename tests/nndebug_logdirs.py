@@ -103,9 +103,10 @@ def robustness_doc(rng, n=100):
 
 def write_debugger_run(run_dir, *, epochs=10, seed=0, overfit=False, keras_scalars=True,
                        robustness=True, model_bits=201472, expected_bits=256.0,
-                       run_info=None):
+                       run_info=None, keras_dir=None):
     """Write ``<run_dir>`` (records) and, when ``keras_scalars``, the Keras-style
-    sibling runs ``../train`` and ``../validation`` with ``epoch_*`` scalars."""
+    runs ``<keras_dir>/train`` and ``<keras_dir>/validation`` with ``epoch_*``
+    scalars (``keras_dir`` defaults to the parent of ``run_dir``: siblings)."""
     tf = _tf()
     from tb_nndebug import summary
 
@@ -127,7 +128,8 @@ def write_debugger_run(run_dir, *, epochs=10, seed=0, overfit=False, keras_scala
     if keras_scalars:
         last = training_doc(epochs - 1, epochs, rng, overfit)["history"]
         for split, prefix in (("train", ""), ("validation", "val_")):
-            w = tf.summary.create_file_writer(str(run_dir.parent / split))
+            w = tf.summary.create_file_writer(
+                str(Path(keras_dir or run_dir.parent) / split))
             with w.as_default():
                 for epoch in range(epochs):
                     tf.summary.scalar("epoch_loss", last[prefix + "loss"][epoch], step=epoch)
@@ -174,6 +176,8 @@ def standard_logdir(logdir):
       the middle (CRC mismatch), ``broken/garbage``: random bytes.
     - ``plain/train``: Keras-style scalars only (no debugger records).
     - ``we ird,ü/debugger``: a run name with a space, a comma and non-ASCII.
+    - ``nested``: records in the Keras log_dir itself, ``nested/train`` and
+      ``nested/validation`` below it.
     """
     logdir = Path(logdir)
     write_debugger_run(logdir / "exp1" / "debugger", epochs=12, seed=1, overfit=True,
@@ -206,6 +210,8 @@ def standard_logdir(logdir):
         np.random.default_rng(0).bytes(4096))
     write_debugger_run(logdir / WEIRD_GROUP / "debugger", epochs=2, seed=6, keras_scalars=False,
                        robustness=False)
+    write_debugger_run(logdir / "nested", epochs=3, seed=7, robustness=False,
+                       keras_dir=logdir / "nested")
     tf = _tf()
     w = tf.summary.create_file_writer(str(logdir / "plain" / "train"))
     with w.as_default():

@@ -120,6 +120,16 @@ def test_report_curves_come_from_the_groups_keras_scalar_runs(client):
     assert [p[1] for p in loss["points"]] == pytest.approx(history, rel=1e-6)
 
 
+def test_report_curves_come_from_child_runs_when_records_sit_in_the_keras_log_dir(client):
+    rep = get_json(client, ROUTE + "/report?run=nested")
+    assert rep["group"] == "."
+    curves = rep["curves"]
+    assert curves["source"] == "scalars"
+    assert {(s["run"], s["metric"]) for s in curves["series"]} == {
+        ("nested/train", "loss"), ("nested/train", "accuracy"),
+        ("nested/validation", "loss"), ("nested/validation", "accuracy")}
+
+
 def test_report_curves_fall_back_to_the_training_record_history(client):
     rep = get_json(client, ROUTE + "/report?run=exp2/debugger")
     curves = rep["curves"]
