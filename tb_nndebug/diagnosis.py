@@ -52,6 +52,9 @@ THRESHOLDS: dict[str, tuple[float, str]] = {
     "lr_too_low.progress": (0.01, "tb_nndebug: loss fell < 1 % over the first epochs"),
     "lr_too_low.window": (5, "tb_nndebug: 'early' = the first 5 epochs"),
     "lr_too_low.lr_min": (1e-7, "UMLAUT: learning rate below 1e-7"),
+    "lr_too_low.good_fraction": (
+        0.5, "tb_nndebug: a model already half-way from chance to perfect accuracy (fine-tuning,"
+             " resumed training) may barely move; not a learning-rate bug"),
     # inference determinism (the paper's "forgetting eval()")
     "inference.max_diff": (1e-5, "tb_nndebug: two eval-mode passes agree to float rounding"),
     # input scale
@@ -656,7 +659,14 @@ def rule_learning_rate(R: _Records, T: dict) -> list[Finding]:
         progress = (ref - min(early)) / ref
         ev["progress"] = progress
         ev["weight_update_ratio"] = _num(doc.get("weight_update_ratio"))
-        if progress < T["lr_too_low.progress"]:
+        acc_key = _acc_key(hist)
+        accs = [a for a in (_num(v) for v in _series(hist, acc_key)) if a is not None] \
+            if acc_key else []
+        chance = _chance_level(R)
+        already_good = bool(accs) and chance is not None and \
+            max(accs) >= chance + T["lr_too_low.good_fraction"] * (1 - chance)
+        ev["already_good"] = already_good
+        if progress < T["lr_too_low.progress"] and not already_good:
             out.append(Finding(
                 "training.lr_too_low", "warning",
                 f"Loss barely moves ({progress:.2%} lower after {len(early)} epochs)",
@@ -789,13 +799,17 @@ def rule_generalisation(R: _Records, T: dict) -> list[Finding]:
         va = [_num(v) for v in _series(hist, val_key)]
         last = next(((a, b, i) for i, (a, b) in reversed(list(enumerate(zip(tr, va))))
                      if a is not None and b is not None), None)
+        c = _checks(R)
+        stochastic = (c["value"].get("stochastic_layers") or []) if c else []
         if last and last[2] >= T["suspicious_validation.min_epoch"] - 1 \
                 and last[1] > last[0] + T["suspicious_validation.gap"] \
                 and (chance is None or last[0] > chance + T["underfitting.margin"] * (1 - chance)):
+            # train accuracy is measured with dropout/noise on: that alone can explain it
             out.append(Finding(
-                "training.suspicious_validation", "warning",
+                "training.suspicious_validation", "info" if stochastic else "warning",
                 f"Validation accuracy {last[1]:.1%} is well above training accuracy {last[0]:.1%}",
-                {"train_accuracy": last[0], "val_accuracy": last[1], "epoch": last[2]},
+                {"train_accuracy": last[0], "val_accuracy": last[1], "epoch": last[2],
+                 "stochastic_layers": list(stochastic) if isinstance(stochastic, list) else []},
                 "Check the split: validation samples duplicated from training, an easier or "
                 "leaked validation set, or heavy train-time regularisation (dropout, "
                 "augmentation) can explain it.",

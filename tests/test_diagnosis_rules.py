@@ -197,6 +197,10 @@ def test_lr_too_low_when_the_loss_barely_moves_early():
     # a converged run late in training is not "too low": only the first epochs count
     late = [2.0, 1.0, 0.5] + [0.2] * 10
     assert "training.lr_too_low" not in ids(diagnose({"training": [training(late)]}))
+    # a model that is already good (fine-tuning, resumed training) may barely move
+    good = diagnose({"checks": [checks(initial_loss=0.1)],
+                     "training": [training([0.099] * 5, acc=[0.97] * 5)]})
+    assert "training.lr_too_low" not in ids(good)
     tiny = diagnose({"checks": [checks(learning_rate=1e-9)]})
     assert ids(tiny) == ["training.lr_too_low"]
 
@@ -277,6 +281,10 @@ def test_suspicious_validation_from_epoch_three():
     f = diagnose({"training": [training([1, 0.8, 0.7, 0.6], acc=acc,
                                         val_acc=[0.5, 0.6, 0.8, 0.85])]})
     assert "training.suspicious_validation" in ids(f)
+    drop = diagnose({"checks": [checks(stochastic_layers=["dropout"])],
+                     "training": [training([1, 0.8, 0.7, 0.6], acc=acc,
+                                           val_acc=[0.5, 0.6, 0.8, 0.85])]})
+    assert by_id(drop, "training.suspicious_validation").severity == "info"
     early = diagnose({"training": [training([1, 0.8], acc=[0.5, 0.6], val_acc=[0.7, 0.8])]})
     assert "training.suspicious_validation" not in ids(early)
 
