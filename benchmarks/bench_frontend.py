@@ -9,6 +9,8 @@ waits until the plugin lists every run, then times in Debian's Chromium:
 
 - **first render**: navigation to TensorBoard's page with the Debugger tab
   open → the selected run's findings visible (and → every chart drawn);
+  and a click on the DEBUGGER tab of a TensorBoard page already showing
+  Scalars → findings visible (the tab's own part, with a timing breakdown);
 - **switching runs**: a click on another run in the list → its findings
   visible (``--switches`` runs spread over the list);
 - **compare**: a click on Compare → the table and the scatter drawn;
@@ -81,6 +83,50 @@ def first_render(ctx, url: str) -> tuple[float, float]:
         findings = time.perf_counter() - t0
         frame.locator('[data-panel="robustness"] [data-chart="robust-accuracy"] svg').last.wait_for()
         return findings, time.perf_counter() - t0
+    finally:
+        page.close()
+
+
+BREAKDOWN_JS = """() => {
+  const rel = (name) => performance.getEntriesByType("resource").filter((e) => e.name.includes(name)).pop();
+  const nav = performance.getEntriesByType("navigation")[0];
+  const out = {iframe_start: performance.timeOrigin - window.parent.performance.timeOrigin};
+  for (const [k, n] of [["index.js", "index.js"], ["runs", "/runs"], ["report", "/report?"]]) {
+    const e = rel(n);
+    if (e) out[k] = [e.startTime, e.responseEnd];
+  }
+  out.dom_ready = nav ? nav.domContentLoadedEventEnd : null;
+  for (const m of performance.getEntriesByType("mark")) if (m.name.startsWith("nnd:")) out[m.name] = m.startTime;
+  out.now = performance.now();
+  return out;
+}"""
+
+
+def breakdown(frame) -> str:
+    """Where the first render's time went, from the iframe's resource timings (ms)."""
+    b = frame.locator("body").evaluate(BREAKDOWN_JS)
+    parts = [f"iframe created at {b['iframe_start']:.0f}"]
+    for k in ("index.js", "runs", "report"):
+        if k in b:
+            parts.append(f"{k} {b[k][0]:.0f}–{b[k][1]:.0f}")
+    for k, v in b.items():
+        if k.startswith("nnd:"):
+            parts.append(f"{k[4:]} {v:.0f}")
+    parts.append(f"findings at {b['now']:.0f} (ms from the iframe's start)")
+    return ", ".join(parts)
+
+
+def tab_click_render(ctx, url: str) -> tuple[float, str]:
+    """Seconds from a click on the DEBUGGER tab (TensorBoard already showing Scalars)
+    to findings visible: the tab's own first render, without TensorBoard's page load."""
+    page = ctx.new_page()
+    try:
+        page.goto(url + "/#scalars")
+        page.locator("vz-line-chart2 .y-axis text.tick-label").first.wait_for(state="attached")
+        tab = page.get_by_text("Debugger", exact=True).first
+        frame = page.frame_locator("iframe").first
+        took = timed(tab.click, lambda: frame.locator(".nnd-card").first.wait_for(state="visible"))
+        return took, breakdown(frame)
     finally:
         page.close()
 
@@ -171,6 +217,7 @@ def main(argv=None) -> int:
                 ctx.set_default_timeout(60000)
                 base = [scalars_render(ctx, tb.url) for _ in range(args.repeats + 1)]
                 first = [first_render(ctx, tb.url) for _ in range(args.repeats + 1)]
+                clicks = [tab_click_render(ctx, tb.url) for _ in range(args.repeats + 1)]
                 switch = switching(ctx, tb.url, runs, args.switches)
                 comp = [compare_render(ctx, tb.url, args.runs) for _ in range(args.repeats)]
     finally:
@@ -187,6 +234,8 @@ def main(argv=None) -> int:
     b = line("baseline: Scalars tab → first chart drawn", base)
     f = line("Debugger tab → findings visible", [x for x, _ in first], TARGET_S)
     line("Debugger tab → every chart drawn", [y for _, y in first])
+    line("click on DEBUGGER tab → findings visible", [c for c, _ in clicks], TARGET_S)
+    print(f"  (last click: {clicks[-1][1]})")
     line(f"switch run ({len(switch)} runs) → findings visible", switch, TARGET_S)
     line("Compare → table + scatter drawn", comp)
     warm_b = statistics.median(base[1:]) if len(base) > 1 else b

@@ -157,11 +157,9 @@ def test_hostile_run_names_and_finding_texts_render_as_text(page, tb):
 
 
 def test_the_tab_follows_tensorboards_dark_mode(page, tb):
-    page.emulate_media(color_scheme="dark")
+    page.emulate_media(color_scheme="dark")          # TensorBoard follows the browser by default
     frame = open_tab(page, tb)
-    if not page.evaluate("document.body.classList.contains('dark-mode')"):
-        # TensorBoard's own toggle, if the host did not follow the system setting
-        page.evaluate("document.body.classList.add('dark-mode')")
+    assert page.evaluate("document.body.classList.contains('dark-mode')")
     expect(frame.locator("body")).to_have_class(re.compile(r"\bnnd-dark\b"))
     frame.locator('.nnd-run[data-run="oversized/debugger"]').click()
     frame.locator('[data-chart="capacity"] svg').last.wait_for()
@@ -169,8 +167,11 @@ def test_the_tab_follows_tensorboards_dark_mode(page, tb):
     assert bg == "rgb(32, 33, 36)", bg
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "debugger-dark.png"))
-    page.evaluate("document.body.classList.remove('dark-mode')")
+    # switching TensorBoard to light with its own menu turns the tab light, without a reload
+    page.get_by_role("button", name="Menu for changing light or dark theme").click()
+    page.get_by_role("menuitem", name=re.compile("light", re.I)).first.click()
     expect(frame.locator("body")).not_to_have_class(re.compile(r"\bnnd-dark\b"))
+    expect(frame.locator(".nnd-run-title")).to_have_text("oversized/debugger")
 
 
 def test_reload_picks_up_a_new_run_and_keeps_selection_and_scroll(page, tb, logdir):

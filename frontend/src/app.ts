@@ -2,6 +2,7 @@
 import { ApiError, fetchCompare, fetchReport, fetchRuns } from "./api";
 import { append, clear, h } from "./dom";
 import { DEFAULT_STATE, formatHash, parseHash, type HashState, type SevFilter } from "./hashState";
+import { collectCharts, takeCharts } from "./charts";
 import { renderCompare } from "./compare";
 import { renderReport } from "./report";
 import { runItem, visibleRuns } from "./runsList";
@@ -12,6 +13,15 @@ import type { CompareRow, Report, RunSummary } from "./types";
 import css from "./styles.css?raw";
 
 export const POLL_MS = 15000;
+
+/** User-timing marks, read by benchmarks/bench_frontend.py. */
+function mark(name: string): void {
+  try {
+    performance.mark(name);
+  } catch {
+    // no User Timing: nothing to record
+  }
+}
 
 const BACKEND_HINT = "The Debugger tab talks to the tb_nndebug plugin inside this TensorBoard. Check that tb_nndebug is installed in the Python environment that runs tensorboard, and look at tensorboard's console output.";
 
@@ -26,10 +36,16 @@ export class App {
   private compareRows: CompareRow[] | null = null;
   private compareStale = false;
   private lastHash = "";
+  private drawSeq = 0;
+  private prefetch: { run: string; report: Promise<Report> } | null = null;
   private shown = "";
   private seq = 0;
   private pollTimer: number | undefined;
   private polling = false;
+  /** A poll was skipped while hidden: catch up as soon as the tab shows again. */
+  private missedPoll = false;
+  private drawnWidth = 0;
+  private resizeTimer: number | undefined;
 
   readonly root: HTMLElement;
   private readonly list: HTMLUListElement;
@@ -88,10 +104,24 @@ export class App {
       if (hash !== this.lastHash) this.applyHash(hash);
     });
     this.doc.addEventListener("visibilitychange", () => {
-      if (this.doc.visibilityState === "visible") void this.poll();
+      if (this.doc.visibilityState === "visible" && this.missedPoll) void this.poll();
     });
+    // TensorBoard hides the iframe with CSS when another tab is chosen; showing it
+    // again resizes the iframe's viewport, which is the only signal we get.
+    this.doc.defaultView?.addEventListener("resize", () => this.onResize());
     this.pollTimer = this.doc.defaultView?.setInterval(() => void this.poll(), POLL_MS);
     void this.loadRuns();
+  }
+
+  private onResize(): void {
+    const win = this.doc.defaultView;
+    if (!win || isHidden(win)) return;
+    if (this.missedPoll) void this.poll();
+    if (this.resizeTimer !== undefined) win.clearTimeout(this.resizeTimer);
+    this.resizeTimer = win.setTimeout(() => {
+      // charts are drawn for a width: redraw (from cache) when it changed a lot
+      if (this.shown && Math.abs(this.width() - this.drawnWidth) > 80) this.route();
+    }, 250);
   }
 
   stop(): void {
@@ -119,8 +149,9 @@ export class App {
       else win.history.pushState(null, "", url);
     }
     this.syncControls();
-    this.renderList();
+    // route first: it starts the fetch, and the list is drawn while it is on the way
     if (!("q" in patch || "sev" in patch) || this.state.view === "compare") this.route();
+    this.renderList();
   }
 
   private syncControls(): void {
@@ -152,16 +183,25 @@ export class App {
   private async loadRuns(): Promise<void> {
     append(this.listNote, "Loading…");
     this.replaceContent(loading("runs"));
+    // A link names its run: ask for the report while the run list loads.
+    if (this.state.view === "report" && this.state.run && this.runs === null) {
+      const report = fetchReport(this.state.run);
+      report.catch(() => undefined);
+      this.prefetch = { run: this.state.run, report };
+    }
     try {
       this.runs = (await fetchRuns()).runs ?? [];
       this.stamp();
+      mark("nnd:runs");
     } catch (e) {
       clear(this.listNote);
       this.replaceContent(errorState("the runs", (e as Error).message, () => void this.loadRuns(), BACKEND_HINT));
       return;
     }
-    this.renderList();
+    // without a run in the hash, route() picks the sickest through navigate(), which draws the list
+    const picks = this.state.view === "report" && !this.state.run && this.runs.length > 0;
     this.route();
+    if (!picks) this.renderList();
   }
 
   private stamp(): void {
@@ -209,7 +249,9 @@ export class App {
     }
     if (this.shown !== `report:${run}`) this.replaceContent(loading(`the report of ${run}`));
     try {
-      const data = await fetchReport(run);
+      const pre = this.prefetch?.run === run ? this.prefetch.report : null;
+      this.prefetch = null;
+      const data = await (pre ?? fetchReport(run));
       if (seq !== this.seq) return;
       this.report = { run, key, data };
       this.draw(() => renderReport(data, { summary: summary ?? null, width: this.width(), goToPanel: (id) => this.goToPanel(id) }), `report:${run}`);
@@ -242,15 +284,41 @@ export class App {
     this.draw(() => renderCompare(rows, this.state, this.width(), (key, desc) => this.navigate({ sort: key, desc }, true)), "compare");
   }
 
-  /** Replaces the view, keeping the scroll position when asked (reloads, re-sorts). */
+  /**
+   * Replaces the view. The same view again (a reload, a re-sort) is drawn whole and
+   * keeps its scroll position; a new one shows its text first and draws its charts
+   * in the following tasks, so findings appear without waiting for every chart.
+   */
   private draw(build: () => HTMLElement, view: string): void {
     const top = this.main.scrollTop;
     const same = view === this.shown;
-    const el = build();
+    this.drawnWidth = this.width();
+    const drawing = ++this.drawSeq;
+    if (!same) collectCharts();
+    let el: HTMLElement;
+    try {
+      el = build();
+    } finally {
+      if (!same) this.drawLater(takeCharts(), drawing);
+    }
     clear(this.content);
     this.content.appendChild(el);
     this.shown = view;
     this.main.scrollTop = same ? top : 0;
+    mark(`nnd:drawn:${view}`);
+  }
+
+  private drawLater(jobs: (() => void)[], drawing: number): void {
+    const win = this.doc.defaultView;
+    if (!win || jobs.length === 0) return;
+    const run = () => {
+      if (drawing !== this.drawSeq) return; // the view changed: drop the rest
+      const start = performance.now();
+      while (jobs.length && performance.now() - start < 40) jobs.shift()!();
+      if (jobs.length) win.setTimeout(run, 0);
+      else mark("nnd:charts-drawn");
+    };
+    win.setTimeout(run, 0);
   }
 
   /** Shows a loading/error/empty state in place of the view. */
@@ -271,7 +339,12 @@ export class App {
 
   /** Picks up new data without losing the selection or the scroll position. */
   async poll(force = false): Promise<void> {
-    if (this.polling || (!force && isHidden(this.doc.defaultView ?? window))) return;
+    if (this.polling) return;
+    if (!force && isHidden(this.doc.defaultView ?? window)) {
+      this.missedPoll = true;
+      return;
+    }
+    this.missedPoll = false;
     if (this.runs === null) {
       if (force) await this.loadRuns();
       return;

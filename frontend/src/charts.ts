@@ -16,15 +16,49 @@ const SPLIT_COLOR: Record<string, string> = { train: "#0072B2", validation: "#CC
 
 type Plotted = (SVGSVGElement | HTMLElement) & Plot.Plot;
 
-/** Runs a chart builder; a chart that fails says so instead of taking the page down. */
+let pending: (() => void)[] | null = null;
+
+/** From now until takeCharts(), chart() queues its drawing instead of drawing. */
+export function collectCharts(): void {
+  pending = [];
+}
+
+/** The queued drawings since collectCharts(); chart() draws at once again. */
+export function takeCharts(): (() => void)[] {
+  const jobs = pending ?? [];
+  pending = null;
+  return jobs;
+}
+
+/**
+ * A box for a chart, drawn now or (between collectCharts/takeCharts) later, so a
+ * report can show its findings before its charts. A chart that fails says so
+ * instead of taking the page down.
+ */
 export function chart(label: string, build: () => Plotted | Element): HTMLElement {
   const box = h("div", { class: "nnd-chart", attrs: { "data-chart": label } });
-  try {
-    box.appendChild(build());
-  } catch (e) {
-    box.appendChild(h("p", { class: "nnd-muted" }, `This chart could not be drawn (${(e as Error).message}).`));
+  const draw = () => {
+    box.classList.remove("nnd-chart-pending");
+    try {
+      box.appendChild(build());
+    } catch (e) {
+      box.appendChild(h("p", { class: "nnd-muted" }, `This chart could not be drawn (${(e as Error).message}).`));
+    }
+  };
+  if (pending) {
+    box.classList.add("nnd-chart-pending");
+    pending.push(draw);
+  } else {
+    draw();
   }
   return box;
+}
+
+/** Powers of ten covering [lo, hi]: the only ticks (and grid lines) of a log axis. */
+export function decades(lo: number, hi: number): number[] {
+  const out: number[] = [];
+  for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++) out.push(10 ** e);
+  return out.filter((d) => d >= lo * 0.999 && d <= hi * 1.001);
 }
 
 function logDomain(values: number[]): [number, number] {
@@ -47,7 +81,7 @@ export function capacityChart(rows: CapacityRow[], verdict: Verdict | null, widt
     height: 36 * rows.length + 56,
     marginLeft: 160,
     marginRight: 20,
-    x: { type: "log", domain: [lo, hi], label: "bits (log scale) →", grid: true, tickFormat: (d: number) => (Math.log10(d) % 1 === 0 ? fmtInt(d) : "") },
+    x: { type: "log", domain: [lo, hi], label: "bits (log scale) →", grid: true, ticks: decades(lo, hi), tickFormat: (d: number) => fmtInt(d) },
     y: { domain: rows.map((r) => r.label), label: null },
     marks: [
       expected !== undefined && max !== undefined && max > expected
@@ -198,11 +232,14 @@ export function curveChart(metric: string, points: CurvePoint[], markers: StepMa
 
 export function scatterChart(points: ScatterPoint[], width: number): Plotted {
   const archs = [...new Set(points.map((p) => p.architecture))];
+  const bits = points.map((p) => p.bits);
+  const [lo, hi] = [Math.min(...bits) / 1.5, Math.max(...bits) * 1.5];
+  const ticks = decades(lo, hi);
   return Plot.plot({
     width,
     height: 300,
     marginLeft: 56,
-    x: { type: "log", label: "model capacity (bits, log scale) →", grid: true, tickFormat: (d: number) => (Math.log10(d) % 1 === 0 ? fmtInt(d) : "") },
+    x: { type: "log", domain: [lo, hi], label: "model capacity (bits, log scale) →", grid: true, ticks: ticks.length >= 2 ? ticks : undefined, tickFormat: (d: number) => fmtInt(d) },
     y: { label: "↑ median minimal ε (robustness)", grid: true, tickFormat: (d: number) => fmtNum(d) },
     color: { domain: archs, range: PALETTE, legend: true },
     symbol: { domain: archs, legend: false },

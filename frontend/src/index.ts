@@ -5,6 +5,7 @@ let app: App | null = null;
 
 export function render(): void {
   if (app) return;
+  performance.mark?.("nnd:render");
   app = new App(document);
   app.start();
 }

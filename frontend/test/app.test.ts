@@ -180,4 +180,26 @@ describe("the Debugger tab", () => {
     expect(document.querySelectorAll("img").length).toBe(0);
     expect(document.querySelector(".nnd-run-list")!.textContent).toContain("<img src=x onerror=alert(1)>");
   });
+
+  it("does not poll while hidden and catches up when shown again", async () => {
+    const calls = serve(fixtures);
+    const a = await start();
+    const before = calls.length;
+    const visibility = vi.spyOn(document, "visibilityState", "get").mockReturnValue("hidden");
+    await a.poll();
+    expect(calls.length).toBe(before);
+    visibility.mockReturnValue("visible");
+    document.dispatchEvent(new Event("visibilitychange"));
+    await settle();
+    expect(calls.slice(before)).toContain("runs");
+  });
+
+  it("shows a new report's findings at once and draws its charts in the next tasks", async () => {
+    serve(fixtures);
+    await start("#run=exp_big%2Fdebugger");
+    expect(document.querySelectorAll(".nnd-card").length).toBe(3);
+    for (let i = 0; i < 50 && document.querySelector(".nnd-chart-pending"); i++) await settle();
+    expect(document.querySelector(".nnd-chart-pending")).toBeNull();
+    expect(document.querySelectorAll('.nnd-chart svg[class^="plot"]').length).toBeGreaterThanOrEqual(8);
+  });
 });

@@ -3,6 +3,7 @@ import {
   balanceRows, capacityRows, capacityVerdict, curvesByMetric, heatmapCells, latest, layerRows,
   markersByStep, robustCurve, safeImageUrl, scatterPoints, statusCounts,
 } from "../src/chartData";
+import { decades } from "../src/charts";
 import type { CompareResponse, DatasetDoc, ModelDoc, Report } from "../src/types";
 import flagged from "./fixtures/report_flagged.json";
 import resampled from "./fixtures/report_resampled.json";
@@ -119,5 +120,12 @@ describe("robustness vs capacity scatter", () => {
     const mlp = pts.filter((p) => p.architecture === "mlp").map((p) => p.bits);
     expect(mlp).toEqual([...mlp].sort((a, b) => a - b));
     expect(pts.some((p) => p.architecture === "(no architecture)")).toBe(true);
+  });
+});
+
+describe("log axes", () => {
+  it("tick only at powers of ten inside the domain", () => {
+    expect(decades(100, 1_000_000)).toEqual([100, 1000, 10000, 100000, 1000000]);
+    expect(decades(150, 90000)).toEqual([1000, 10000]);
   });
 });
