@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 import shutil
 import textwrap
-from typing import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 
 def format_value(value) -> str:

@@ -133,7 +133,7 @@ def _load_model(path):
 
     try:
         return keras.models.load_model(p, compile=False)
-    except Exception as exc:  # keras raises many kinds for a bad file
+    except Exception as exc:  # noqa: BLE001 - keras raises many kinds for a bad file
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ValueError(f"--model: cannot load {p.name!r}: {msg}") from None
 
@@ -213,7 +213,7 @@ def analyze(data, *, logdir, name: str | None = None, model=None, test=None, lab
     bar = tqdm(total=len(steps), disable=not progress, unit="step", leave=False)
     acc = test_acc = None
     facts = {"experiment": "analyze", "data": loaded.source, "data_format": loaded.format,
-             "n_samples": int(len(loaded.x)), "notes": notes}
+             "n_samples": len(loaded.x), "notes": notes}
     writer = tf.summary.create_file_writer(str(run_dir))
     try:
         with writer.as_default(step=0):

@@ -183,8 +183,8 @@ def _summary_lines(records) -> list[str]:
 
 
 def _cmd_analyze(args) -> int:
-    from .analyze import analyze
     from ._text import format_findings
+    from .analyze import analyze
     from .datafiles import load_data
 
     if args.robustness and not args.model:

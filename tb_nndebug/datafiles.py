@@ -119,7 +119,7 @@ def _pick(keys_present, candidates):
 def _load_npz(p: Path, name: str) -> LoadedData:
     try:
         z = np.load(p, allow_pickle=False)
-    except Exception as exc:  # zipfile.BadZipFile, OSError, ValueError...
+    except Exception as exc:  # noqa: BLE001 - BadZipFile, OSError, ValueError, ...
         raise ValueError(f"{name}: {p.name!r} is not a readable .npz file ({exc})") from None
     with z:
         keys = set(z.files)

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("playwright.sync_api")
-from playwright.sync_api import expect  # noqa: E402
+from browser_support import CHROMIUM, chromium
+from playwright.sync_api import expect
+from tb_process import tensorboard_process
 
-from browser_support import CHROMIUM, chromium  # noqa: E402
-from tb_nndebug.demo.run import GROUPS, run  # noqa: E402
-from tb_process import tensorboard_process  # noqa: E402
+from tb_nndebug.demo.run import GROUPS, run
 
 pytestmark = [pytest.mark.browser, pytest.mark.tensorboard, pytest.mark.training]
 
@@ -47,7 +47,7 @@ def test_debugger_tab_lists_every_demo_group(demo_logdir):
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(tb.url + "/")
         page.locator(".plugin-name, a, button, [role=tab]").filter(
-            has_text=re.compile(r"^\s*Debugger\s*$", re.I)).first.click()
+            has_text=re.compile(r"^\s*Debugger\s*$", re.IGNORECASE)).first.click()
         frame = page.frame_locator("iframe").first
         frame.locator(".nnd-run").first.wait_for()
         expect(frame.locator(".nnd-run")).to_have_count(len(written))

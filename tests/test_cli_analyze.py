@@ -168,14 +168,14 @@ def test_image_folder_with_model_and_robustness(tmp_path, capsys, files):
 
 
 def test_image_folder_without_model(tmp_path, capsys, files):
-    code, out, err = _run(capsys, files["images"], "--logdir", tmp_path, "--no-csg")
+    code, _, err = _run(capsys, files["images"], "--logdir", tmp_path, "--no-csg")
     assert code == 0, err
     doc = read_records(tmp_path / "mnist_png" / "debugger")["dataset"][0]["value"]
     assert doc["n_classes"] == 10 and doc["classes"] == [str(c) for c in range(10)]
 
 
 def test_model_input_mismatch_is_one_line_error(tmp_path, capsys, files):
-    code, out, err = _run(capsys, files["images"], "--model", files["digits_model"],
+    code, _, err = _run(capsys, files["images"], "--model", files["digits_model"],
                           "--logdir", tmp_path, "--no-csg")
     assert code == 2
     assert err.strip().count("\n") == 0

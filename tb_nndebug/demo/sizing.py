@@ -128,12 +128,12 @@ def run(logdir, *, quick=True, random_state=0, progress=True, smoke=False) -> li
     sizes = SIZES if mode != "full" else SIZES_FULL
     (Xtr, ytr), (Xva, yva) = digits_task(n_train, random_state)
     complexity = dataset_complexity(Xtr, ytr)
-    n_classes = int(len(np.unique(ytr)))
+    n_classes = len(np.unique(ytr))
     group_dir = Path(logdir) / GROUP
     rows = []
     for size, factor, figure in tqdm(sizes, desc="sizing", unit="net", disable=not progress,
                                      leave=False):
-        target = max(1, int(round(factor * getattr(complexity, figure))))
+        target = max(1, round(factor * getattr(complexity, figure)))
         model = build_network(target, Xtr.shape[1], n_classes, random_state)
         model.compile(optimizer=keras.optimizers.Adam(3e-3),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
