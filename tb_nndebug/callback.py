@@ -58,6 +58,29 @@ def _error_text(exc: BaseException) -> str:
     return re.sub(r"\x1b\[[0-9;]*m", "", f"{type(exc).__name__}: {exc}").strip()
 
 
+#: More distinct float targets than this (and than half the samples) look like
+#: regression: the capacity/balance/CSG measures need class labels.
+MAX_CLASSES = 1000
+
+
+def _not_class_labels(y) -> str | None:
+    """Why ``y`` cannot be measured as class labels (None if it can)."""
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] > 1:
+        return None  # one-hot / probability rows
+    flat = y.reshape(len(y), -1)[:, 0] if y.ndim > 1 else y
+    if not np.issubdtype(flat.dtype, np.number):
+        return None  # strings: class names
+    n_unique = len(np.unique(flat))
+    if np.issubdtype(flat.dtype, np.floating) and not np.all(np.mod(flat, 1) == 0):
+        return (f"targets look continuous ({n_unique} distinct non-integer values): the "
+                "capacity, balance and CSG measures need class labels")
+    if n_unique > MAX_CLASSES:
+        return (f"{n_unique} distinct targets: too many for class labels (more than "
+                f"{MAX_CLASSES}); the capacity, balance and CSG measures need class labels")
+    return None
+
+
 def _take_dataset(ds, limit: int, *, name: str):
     """Up to ``limit`` samples of a ``tf.data.Dataset`` of (x, y[, w]) batches."""
     xs, ys, n = [], [], 0
@@ -261,6 +284,7 @@ class DebuggerCallback(keras.callbacks.Callback):
         self._dead_model = None
         self._grad_fn = None
         self._input_stats = None
+        self._dataset_skipped = None
         try:
             os.makedirs(self.run_dir, exist_ok=True)
             self._writer = tf.summary.create_file_writer(self.run_dir)
@@ -278,8 +302,10 @@ class DebuggerCallback(keras.callbacks.Callback):
             n = X.shape[0]
             idx = np.sort(rng.choice(n, size=min(self.batch_size, n), replace=False))
             self._probe = (X[idx], y[idx])
-            complexity = self._guard("dataset", self._log_dataset, "train", X, y, full=True)
-        if self._val is not None:
+            self._dataset_skipped = _not_class_labels(y)
+            if self._dataset_skipped is None:
+                complexity = self._guard("dataset", self._log_dataset, "train", X, y, full=True)
+        if self._val is not None and self._dataset_skipped is None:
             self._guard("dataset", self._log_dataset, "validation", *self._val, full=False)
         self._complexity = complexity
         self._model_pending = not self.model.built  # subclassed: built by the first batch
@@ -367,6 +393,7 @@ class DebuggerCallback(keras.callbacks.Callback):
             "train_data_given": self._train is not None,
             "validation_data_given": self._val is not None,
             "probe_size": None,
+            "dataset_skipped": self._dataset_skipped,
         }
         if self._train is not None:
             X, y = self._train

@@ -840,6 +840,15 @@ def rule_dataset_missing(R: _Records, T: dict) -> list[Finding]:
     c = _checks(R)
     if c is None or R.entries("dataset"):
         return []
+    skipped = c["value"].get("dataset_skipped")
+    if skipped:
+        return [Finding(
+            "dataset.not_measured", "info",
+            "Dataset not measured: " + _first_line(skipped),
+            {"train_data_given": c["value"].get("train_data_given"), "reason": skipped},
+            "The paper's capacity and balance measures are defined for classification; the "
+            "training checks (loss, gradients, units, learning rate) still apply.",
+            c["step"], "capacity")]
     return [Finding(
         "dataset.not_measured", "info",
         "No dataset record: capacity, balance and class overlap were not checked",
