@@ -100,6 +100,7 @@ def test_a_flagged_run_shows_its_findings_first_then_charts(page, tb):
     expect(frame.locator("#panel-capacity")).to_be_in_viewport()
     assert frame.locator("body").evaluate("() => location.hash") == "#run=oversized%2Fdebugger"
     frame.locator(".nnd-main").evaluate("el => el.scrollTop = 0")
+    frame.locator("#panel-capacity").evaluate("el => el.classList.remove('nnd-flash')")
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.set_viewport_size({"width": 1400, "height": 1400})
     page.wait_for_timeout(200)
@@ -152,6 +153,10 @@ def test_hostile_run_names_and_finding_texts_render_as_text(page, tb):
     injected = frame.locator("img[src='x'], #injected, #injected2, b, i, .nnd-content script")
     assert injected.count() == 0
     assert frame.locator(".nnd-run-list").inner_text().count(browser_logdir.XSS_RUN) == 1
+    frame.get_by_role("button", name="Compare").click()
+    expect(frame.locator(f'tbody tr[data-run="{browser_logdir.XSS_RUN}/debugger"] a')).to_have_text(
+        f"{browser_logdir.XSS_RUN}/debugger")
+    assert injected.count() == 0
     page.wait_for_timeout(300)
     assert page.dialogs == []
 
@@ -189,3 +194,16 @@ def test_reload_picks_up_a_new_run_and_keeps_selection_and_scroll(page, tb, logd
     expect(frame.locator(".nnd-run-selected")).to_have_attribute("data-run", "oversized/debugger")
     expect(frame.locator(".nnd-run-title")).to_have_text("oversized/debugger")
     assert abs(frame.locator(".nnd-main").evaluate("el => el.scrollTop") - 900) < 5
+
+
+def test_the_tab_works_under_a_path_prefix(page, logdir):
+    """Relative URLs only: the same tab behind --path_prefix (as behind a proxy)."""
+    with tensorboard_process(logdir, "--path_prefix=/proxied/tb") as prefixed:
+        assert prefixed.url.endswith("/proxied/tb")
+        prefixed.wait_for("/data/plugin/nndebug/runs", lambda d: {r["run"] for r in d["runs"]} >= set(RUNS))
+        frame = open_tab(page, prefixed)
+        frame.locator('.nnd-run[data-run="undersized/debugger"]').click()
+        expect(frame.locator('[data-finding-id="capacity.too_small"]')).to_be_visible()
+        frame.get_by_role("button", name="Compare").click()
+        expect(frame.locator('tbody tr[data-run="undersized/debugger"]')).to_have_count(1)
+        assert page.errors == []
