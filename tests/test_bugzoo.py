@@ -6,7 +6,9 @@ import pytest
 
 from tb_nndebug.demo import bugzoo
 
-pytestmark = pytest.mark.training
+pytestmark = [pytest.mark.training,
+              # the planted softmax + from_logits=True bug makes Keras warn, as it should
+              pytest.mark.filterwarnings("ignore:.*from_logits=True.*:UserWarning")]
 
 _TABLE: list[dict] = []
 
