@@ -146,3 +146,36 @@ def kernel_variables(model) -> list:
         if kernel is not None and getattr(kernel, "trainable", True) and layer.trainable:
             out.append((layer.name, kernel))
     return out
+
+
+_NONLINEAR_FOLLOWERS = ("Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax",
+                        "BatchNormalization", "LayerNormalization", "GroupNormalization")
+
+
+def dropout_rates(model) -> dict:
+    """``{layer name: rate}`` of the dropout layers."""
+    out = {}
+    for layer in flat_layers(model):
+        rate = getattr(layer, "rate", None)
+        if "dropout" in type(layer).__name__.lower() and isinstance(rate, (int, float)):
+            out[layer.name] = float(rate)
+    return out
+
+
+def linear_hidden_layers(model) -> list[str]:
+    """Hidden Dense/Conv layers with a linear activation and no activation or
+    normalisation layer right after them: stacked, they collapse into one
+    linear map (UMLAUT's heuristic, minus the Dense→BatchNorm→Activation idiom)."""
+    layers = [layer for layer in flat_layers(model) if type(layer).__name__ != "InputLayer"]
+    weighted = [i for i, layer in enumerate(layers) if getattr(layer, "kernel", None) is not None]
+    if len(weighted) < 2:
+        return []
+    out = []
+    for i in weighted[:-1]:  # the last weighted layer is the output
+        if activation_name(layers[i]) not in ("linear", None):
+            continue
+        following = layers[i + 1] if i + 1 < len(layers) else None
+        if following is not None and type(following).__name__ in _NONLINEAR_FOLLOWERS:
+            continue
+        out.append(layers[i].name)
+    return out

@@ -386,6 +386,8 @@ class DebuggerCallback(keras.callbacks.Callback):
             "label_range": None, "input_range": None, "input_mean": None, "input_std": None,
             "inference_deterministic": None, "inference_max_diff": None,
             "stochastic_layers": ki.stochastic_layers(model),
+            "dropout_rates": ki.dropout_rates(model),
+            "linear_hidden_layers": ki.linear_hidden_layers(model),
             "batch_size": None,
             "epochs_planned": (self.params or {}).get("epochs"),
             "steps_per_epoch": (self.params or {}).get("steps"),

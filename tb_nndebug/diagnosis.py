@@ -56,6 +56,7 @@ THRESHOLDS: dict[str, tuple[float, str]] = {
     "lr_too_low.good_fraction": (
         0.5, "tb_nndebug: a model already half-way from chance to perfect accuracy (fine-tuning,"
              " resumed training) may barely move; not a learning-rate bug"),
+    "dropout.max_rate": (0.5, "UMLAUT: a Dropout rate above 0.5"),
     # inference determinism (the paper's "forgetting eval()")
     "inference.max_diff": (1e-5, "tb_nndebug: two eval-mode passes agree to float rounding"),
     # input scale
@@ -91,6 +92,8 @@ RULE_ORDER = (
     "training.labels_out_of_range",
     "training.logits_mismatch",
     "training.dropout_at_inference",
+    "model.linear_hidden",
+    "training.dropout_rate_high",
     "data.not_normalized",
     "capacity.too_small",
     "capacity.oversized",
@@ -119,7 +122,8 @@ _ORDER = {rid: i for i, rid in enumerate(RULE_ORDER)}
 CAUSES = {
     "training.overfitting": ("capacity.oversized",),
     "training.underfitting": (
-        "training.labels_out_of_range", "training.logits_mismatch", "data.not_normalized",
+        "training.labels_out_of_range", "training.logits_mismatch", "model.linear_hidden",
+        "training.dropout_rate_high", "data.not_normalized",
         "capacity.too_small", "balance.imbalanced", "training.vanishing_gradients",
         "training.lr_too_high", "training.dead_units", "training.lr_too_low"),
     "training.lr_too_high": (
@@ -553,6 +557,29 @@ def rule_static(R: _Records, T: dict) -> list[Finding]:
                 "predictions are noisy and worse than the model can do. Pass `training` "
                 "through to Dropout/noise layers (the Keras version of forgetting model.eval()).",
                 step, "checks"))
+    linear = [str(n) for n in (cdoc.get("linear_hidden_layers") or [])]
+    if linear:
+        out.append(Finding(
+            "model.linear_hidden", "warning",
+            f"Hidden layer{'s' if len(linear) > 1 else ''} without an activation: "
+            f"{', '.join(linear[:4])}{'…' if len(linear) > 4 else ''}",
+            {"layers": linear},
+            "Give hidden Dense/Conv layers a non-linear activation (e.g. activation='relu'): "
+            "linear layers stacked on each other collapse into a single linear map, so the "
+            "extra layers add parameters but no expressive power.",
+            step, "layers"))
+    rates = cdoc.get("dropout_rates") if isinstance(cdoc.get("dropout_rates"), Mapping) else {}
+    high = {str(k): _num(v) for k, v in rates.items()
+            if _num(v) is not None and _num(v) > T["dropout.max_rate"]}
+    if high:
+        out.append(Finding(
+            "training.dropout_rate_high", "warning",
+            "Dropout rate above " + f"{T['dropout.max_rate']:g}: "
+            + ", ".join(f"{k} ({v:g})" for k, v in list(high.items())[:4]),
+            {"dropout_rates": high},
+            "Use a rate of 0.1–0.5: a layer that drops most of its inputs each step trains "
+            "slowly and underfits; `rate` is the fraction DROPPED in Keras, not kept.",
+            step, "layers"))
     stats = None
     if c and isinstance(cdoc.get("input_range"), (list, tuple)) and len(cdoc["input_range"]) == 2:
         stats = {"min": _num(cdoc["input_range"][0]), "max": _num(cdoc["input_range"][1]),

@@ -231,6 +231,14 @@ def test_labels_out_of_range_for_sparse_and_binary_losses():
     assert ids(diagnose({"checks": [checks(label_range=[0, 9])]})) == []
 
 
+def test_linear_hidden_layers_and_high_dropout_rates():
+    f = diagnose({"checks": [checks(linear_hidden_layers=["dense", "dense_1"],
+                                    dropout_rates={"dropout": 0.8, "dropout_1": 0.3})]})
+    assert ids(f) == ["model.linear_hidden", "training.dropout_rate_high"]
+    assert by_id(f, "training.dropout_rate_high").evidence["dropout_rates"] == {"dropout": 0.8}
+    assert ids(diagnose({"checks": [checks(dropout_rates={"d": 0.5})]})) == []
+
+
 def test_not_normalized_pixels_but_standardised_data_passes():
     f = diagnose({"checks": [checks(input_range=[0.0, 255.0], input_mean=33.0, input_std=78.0)]})
     assert ids(f) == ["data.not_normalized"]
