@@ -68,7 +68,10 @@ export class App {
       h("option", { attrs: { value: "error" } }, "● errors"),
       h("option", { attrs: { value: "warning" } }, "● ▲ errors + warnings"),
       h("option", { attrs: { value: "clean" } }, "✓ no errors or warnings"));
-    this.list = h("ul", { class: "nnd-run-list", attrs: { "aria-label": "Runs" } });
+    this.list = h("ul", {
+      class: "nnd-run-list", attrs: { "aria-label": "Runs" },
+      on: { keydown: (ev) => this.onListKey(ev) },
+    });
     this.listNote = h("div", { class: "nnd-list-note" });
     this.tabs = {
       report: h("button", { class: "nnd-tab", type: "button", on: { click: () => this.navigate({ view: "report" }) } }, "Report"),
@@ -111,6 +114,20 @@ export class App {
     this.doc.defaultView?.addEventListener("resize", () => this.onResize());
     this.pollTimer = this.doc.defaultView?.setInterval(() => void this.poll(), POLL_MS);
     void this.loadRuns();
+  }
+
+  /** ↑/↓ (and j/k) move between runs and open them; Home/End jump to the ends. */
+  private onListKey(ev: KeyboardEvent): void {
+    const links = [...this.list.querySelectorAll<HTMLAnchorElement>(".nnd-run")];
+    if (links.length === 0) return;
+    const at = links.indexOf(this.doc.activeElement as HTMLAnchorElement);
+    const cur = at >= 0 ? at : links.findIndex((a) => a.dataset.run === this.state.run);
+    const next = { ArrowDown: cur + 1, j: cur + 1, ArrowUp: cur - 1, k: cur - 1, Home: 0, End: links.length - 1 }[ev.key];
+    if (next === undefined) return;
+    ev.preventDefault();
+    const link = links[Math.max(0, Math.min(links.length - 1, next))];
+    link.focus();
+    this.navigate({ view: "report", run: link.dataset.run ?? null });
   }
 
   private onResize(): void {
@@ -166,6 +183,7 @@ export class App {
 
   private renderList(): void {
     const scroll = this.list.scrollTop;
+    const hadFocus = this.list.contains(this.doc.activeElement);
     clear(this.list);
     clear(this.listNote);
     if (this.runs === null) return;
@@ -178,6 +196,8 @@ export class App {
       append(this.listNote, shown.length === this.runs.length ? `${shown.length} runs` : `${shown.length} of ${this.runs.length} runs`);
     }
     this.list.scrollTop = scroll;
+    // the list is rebuilt: keep keyboard focus on the selected run
+    if (hadFocus) this.list.querySelector<HTMLElement>(".nnd-run-selected")?.focus();
   }
 
   private async loadRuns(): Promise<void> {

@@ -244,3 +244,23 @@ export const PANELS: { id: string; title: string }[] = [
 export function panelTitle(id: string | null | undefined): string | null {
   return PANELS.find((p) => p.id === id)?.title ?? null;
 }
+
+export interface ProjectionPoint {
+  x: number;
+  y: number;
+  cls: string;
+  synthetic: boolean;
+}
+
+/** [x, y, class_index(, is_synthetic)] rows → named points (class names when known). */
+export function projectionPoints(projection: { points?: unknown } | null | undefined, classes: string[] | undefined, max = 2000): ProjectionPoint[] {
+  const rows = Array.isArray(projection?.points) ? (projection!.points as unknown[]) : [];
+  const out: ProjectionPoint[] = [];
+  for (const r of rows) {
+    if (!Array.isArray(r) || !isNum(r[0]) || !isNum(r[1])) continue;
+    const ci = isNum(r[2]) ? r[2] : -1;
+    out.push({ x: r[0], y: r[1], cls: classes?.[ci] !== undefined ? String(classes[ci]) : String(ci), synthetic: Boolean(r[3]) });
+    if (out.length >= max) break;
+  }
+  return out;
+}

@@ -7,7 +7,7 @@ import { h } from "./dom";
 import { fmtInt, fmtNum, fmtPct } from "./format";
 import { COLOR, SYMBOL } from "./severity";
 import type {
-  BalanceRow, CapacityRow, Cell, CurvePoint, LayerRow, ScatterPoint, Verdict,
+  BalanceRow, CapacityRow, Cell, CurvePoint, LayerRow, ProjectionPoint, ScatterPoint, Verdict,
 } from "./chartData";
 import type { Marker } from "./types";
 
@@ -247,6 +247,25 @@ export function scatterChart(points: ScatterPoint[], width: number): Plotted {
       Plot.lineY(points, { x: "bits", y: "eps", stroke: "architecture", z: "architecture", strokeOpacity: 0.7 }),
       Plot.dot(points, { x: "bits", y: "eps", stroke: "architecture", fill: "architecture", symbol: "architecture", r: 4 }),
       Plot.tip(points, Plot.pointer({ x: "bits", y: "eps", title: (p: ScatterPoint) => `${p.run}\n${p.architecture}${p.level !== null ? ` · level ${fmtNum(p.level)}` : ""}\n${fmtInt(p.bits)} bits · median ε ${fmtNum(p.eps)}` })),
+    ],
+  });
+}
+
+export function projectionChart(points: ProjectionPoint[], width: number, method: string): Plotted {
+  const classes = [...new Set(points.map((p) => p.cls))];
+  const withSynthetic = points.some((p) => p.synthetic);
+  return Plot.plot({
+    width,
+    height: Math.min(360, Math.max(220, Math.round(width * 0.6))),
+    x: { label: `${method} 1 →`, ticks: 4 },
+    y: { label: `↑ ${method} 2`, ticks: 4 },
+    color: { domain: classes, scheme: "tableau10", legend: classes.length <= 20, label: "class" },
+    symbol: withSynthetic ? { domain: ["original", "synthetic"], range: ["circle", "times"], legend: true } : undefined,
+    marks: [
+      Plot.dot(points, {
+        x: "x", y: "y", stroke: "cls", r: 2.2, strokeOpacity: 0.75,
+        symbol: withSynthetic ? (p: ProjectionPoint) => (p.synthetic ? "synthetic" : "original") : undefined,
+      }),
     ],
   });
 }

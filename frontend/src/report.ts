@@ -3,16 +3,17 @@
 import { h, type Child } from "./dom";
 import {
   allOf, balanceRows, capacityRows, capacityVerdict, curvesByMetric, finiteValues, heatmapCells,
-  latest, layerRows, markersByStep, PANELS, panelTitle, robustCurve, safeImageUrl, statusCounts,
+  latest, layerRows, markersByStep, PANELS, panelTitle, projectionPoints, robustCurve, safeImageUrl,
+  statusCounts,
 } from "./chartData";
 import {
   balanceChart, capacityChart, chart, curveChart, heatmapChart, histogramChart, layersChart,
-  robustCurveChart,
+  projectionChart, robustCurveChart,
 } from "./charts";
 import { fmtAgo, fmtBits, fmtEvidence, fmtInt, fmtNum, fmtPct, fmtRatio, humanizeKey, isNum, MISSING } from "./format";
 import { COLOR, countFindings, countLabel, SEVERITIES, sortFindings, SYMBOL } from "./severity";
 import type {
-  DatasetDoc, Finding, ModelDoc, Report, RobustnessDoc, RunSummary, Severity,
+  DatasetDoc, Finding, ModelDoc, Report, ResamplingDoc, RobustnessDoc, RunSummary, Severity,
 } from "./types";
 import { CALLBACK_LINE } from "./states";
 
@@ -116,8 +117,15 @@ function balancePanel(report: Report, width: number): HTMLElement | null {
   if (rows.length === 0) return null;
   const ds = latest<DatasetDoc>(report, "dataset");
   const b = ds?.balance;
+  const res = latest<ResamplingDoc>(report, "resampling");
+  const resClasses = res?.before ? Object.keys(res.before) : ds?.classes;
+  const resPoints = projectionPoints(res?.projection, resClasses);
   return panel("balance", source,
-    chart("balance", () => balanceChart(rows, stages, width)),
+    h("div", { class: "nnd-grid2" },
+      chart("balance", () => balanceChart(rows, stages, resPoints.length ? Math.floor((width - 16) / 2) : width)),
+      resPoints.length
+        ? chart("resampling-projection", () => projectionChart(resPoints, Math.floor((width - 16) / 2), res?.projection?.method ?? "pca"))
+        : null),
     b ? facts([
       ["imbalance ratio", fmtRatio(b.imbalance_ratio)],
       ["minority fraction", fmtPct(b.minority_fraction)],
@@ -133,9 +141,14 @@ function csgPanel(report: Report, width: number): HTMLElement | null {
   const classes = csg.similarity.map((_, i) => String(ds?.classes?.[i] ?? i));
   const cells = heatmapCells(csg.similarity, classes);
   if (cells.length === 0) return null;
+  const points = projectionPoints(ds?.projection, ds?.classes);
+  const half = Math.floor((width - 16) / 2);
   return panel("csg", `CSG ${fmtNum(csg.score)} · ${String(csg.embedding ?? "raw")} embedding, k = ${fmtInt(csg.k)}`,
-    h("p", { class: "nnd-muted" }, "Similarity between the classes' samples: bright off-diagonal cells are classes the model will confuse."),
-    chart("csg", () => heatmapChart(cells, classes, width)));
+    h("p", { class: "nnd-muted" }, "Similarity between the classes' samples: bright off-diagonal cells are classes the model will confuse."
+      + (points.length ? " Beside it, the data projected on two axes." : "")),
+    h("div", { class: "nnd-grid2" },
+      chart("csg", () => heatmapChart(cells, classes, points.length ? half : width)),
+      points.length ? chart("projection", () => projectionChart(points, half, ds?.projection?.method ?? "pca")) : null));
 }
 
 function robustnessPanel(report: Report, width: number): HTMLElement | null {

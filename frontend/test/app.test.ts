@@ -3,6 +3,7 @@
 // a real TensorBoard): routing through the hash, states, reloads.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { App } from "../src/app";
+import { parseHash } from "../src/hashState";
 import runsJson from "./fixtures/runs.json";
 import flagged from "./fixtures/report_flagged.json";
 import resampled from "./fixtures/report_resampled.json";
@@ -201,5 +202,19 @@ describe("the Debugger tab", () => {
     for (let i = 0; i < 50 && document.querySelector(".nnd-chart-pending"); i++) await settle();
     expect(document.querySelector(".nnd-chart-pending")).toBeNull();
     expect(document.querySelectorAll('.nnd-chart svg[class^="plot"]').length).toBeGreaterThanOrEqual(8);
+  });
+
+  it("moves between runs with the arrow keys", async () => {
+    serve(fixtures);
+    await start();
+    const list = document.querySelector<HTMLElement>(".nnd-run-list")!;
+    list.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowDown", bubbles: true }));
+    await settle();
+    const second = document.querySelectorAll<HTMLElement>(".nnd-run")[1].dataset.run!;
+    expect(parseHash(location.hash).run).toBe(second);
+    expect((document.activeElement as HTMLElement).dataset.run).toBe(second);
+    list.dispatchEvent(new KeyboardEvent("keydown", { key: "Home", bubbles: true }));
+    await settle();
+    expect(location.hash).toBe("#run=exp_big%2Fdebugger");
   });
 });

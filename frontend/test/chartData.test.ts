@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
-  balanceRows, capacityRows, capacityVerdict, curvesByMetric, heatmapCells, latest, layerRows,
+  projectionPoints, balanceRows, capacityRows, capacityVerdict, curvesByMetric, heatmapCells, latest, layerRows,
   markersByStep, robustCurve, safeImageUrl, scatterPoints, statusCounts,
 } from "../src/chartData";
 import { decades } from "../src/charts";
@@ -127,5 +127,18 @@ describe("log axes", () => {
   it("tick only at powers of ten inside the domain", () => {
     expect(decades(100, 1_000_000)).toEqual([100, 1000, 10000, 100000, 1000000]);
     expect(decades(150, 90000)).toEqual([1000, 10000]);
+  });
+});
+
+describe("projections", () => {
+  it("name classes, mark synthetic points and skip malformed rows", () => {
+    const pts = projectionPoints({ points: [[0, 1, 1], [2, 3, 0, 1], [null, 1, 0], "x", [4, 5, 7]] }, ["cat", "dog"]);
+    expect(pts).toEqual([
+      { x: 0, y: 1, cls: "dog", synthetic: false },
+      { x: 2, y: 3, cls: "cat", synthetic: true },
+      { x: 4, y: 5, cls: "7", synthetic: false },
+    ]);
+    expect(projectionPoints(null, [])).toEqual([]);
+    expect(projectionPoints({ points: Array.from({ length: 5000 }, () => [0, 0, 0]) }, [], 100)).toHaveLength(100);
   });
 });

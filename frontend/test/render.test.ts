@@ -6,6 +6,7 @@ import { DEFAULT_STATE } from "../src/hashState";
 import type { CompareResponse, Report } from "../src/types";
 import flagged from "./fixtures/report_flagged.json";
 import xss from "./fixtures/report_xss.json";
+import resampled from "./fixtures/report_resampled.json";
 import compareJson from "./fixtures/compare.json";
 
 // jsdom has no canvas; Plot paints its colour-ramp legend (the CSG heatmap's) on one.
@@ -47,7 +48,7 @@ describe("run report", () => {
     const el = renderReport(flagged as unknown as Report, ctx());
     const panels = [...el.querySelectorAll<HTMLElement>(".nnd-panel")].map((p) => p.dataset.panel);
     expect(panels).toEqual(["training", "capacity", "layers", "balance", "csg", "robustness", "checks"]);
-    for (const chart of ["curve-loss", "curve-accuracy", "capacity", "layers", "balance", "csg", "min-eps", "robust-accuracy", "pixels"]) {
+    for (const chart of ["curve-loss", "curve-accuracy", "capacity", "layers", "balance", "csg", "projection", "min-eps", "robust-accuracy", "pixels"]) {
       const box = el.querySelector(`[data-chart="${chart}"]`);
       expect(box, chart).not.toBeNull();
       expect(box!.querySelector("svg"), `${chart}: ${box!.textContent}`).not.toBeNull();
@@ -72,6 +73,19 @@ describe("run report", () => {
     const el = renderReport({ run: "r/debugger", group: "r", last_step: null, records: {}, findings: [], curves: null }, ctx());
     expect(el.textContent).toContain("callbacks=[tb_nndebug.DebuggerCallback(log_dir)]");
     expect(el.querySelector(".nnd-missing")!.textContent).toContain("tb_nndebug.summary.robustness");
+  });
+});
+
+describe("class balance with resampling", () => {
+  it("draws before/after counts and the projection with synthetic points marked", () => {
+    const el = renderReport(resampled as unknown as Report, ctx());
+    const balance = el.querySelector('[data-panel="balance"]')!;
+    expect(balance.querySelector('[data-chart="balance"] svg')).not.toBeNull();
+    expect(balance.textContent).toContain("before");
+    expect(balance.textContent).toContain("after");
+    const proj = balance.querySelector('[data-chart="resampling-projection"]')!;
+    expect(proj.textContent).toContain("synthetic");
+    expect(proj.querySelectorAll("svg[class^=plot] path, svg[class^=plot] circle").length).toBeGreaterThan(100);
   });
 });
 
