@@ -4,6 +4,7 @@
 // or a label.
 import * as Plot from "@observablehq/plot";
 import { h } from "./dom";
+import { naturalCompare } from "./select";
 import { fmtInt, fmtNum, fmtPct } from "./format";
 import { COLOR, SYMBOL } from "./severity";
 import type {
@@ -252,7 +253,7 @@ export function scatterChart(points: ScatterPoint[], width: number): Plotted {
 }
 
 export function projectionChart(points: ProjectionPoint[], width: number, method: string): Plotted {
-  const classes = [...new Set(points.map((p) => p.cls))];
+  const classes = [...new Set(points.map((p) => p.cls))].sort(naturalCompare);
   const withSynthetic = points.some((p) => p.synthetic);
   return Plot.plot({
     width,
