@@ -83,7 +83,7 @@ def shape_without_batch(shape):
 def n_outputs(model) -> int | None:
     try:
         shape = model.output_shape
-    except Exception:
+    except (AttributeError, ValueError):  # subclassed or not yet called
         return None
     if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple)):
         return None
@@ -103,10 +103,11 @@ def loss_info(model) -> dict | None:
         is_ce = "crossentropy" in loss or loss in ("bce", "cce", "scce")
         return {"name": loss, "from_logits": False if is_ce else None}
     config = {}
-    try:
-        config = loss.get_config() or {}
-    except Exception:
-        pass
+    if callable(getattr(loss, "get_config", None)):
+        try:
+            config = loss.get_config() or {}
+        except NotImplementedError:  # custom losses without a config
+            config = {}
     name = config.get("name") or getattr(loss, "name", None) or getattr(loss, "__name__", None) \
         or type(loss).__name__
     from_logits = config.get("from_logits")
@@ -127,7 +128,7 @@ def learning_rate(model) -> float | None:
     try:
         value = float(opt.learning_rate.numpy() if hasattr(opt.learning_rate, "numpy")
                       else opt.learning_rate)
-    except Exception:
+    except (TypeError, ValueError):  # a schedule object that cannot be read as a number
         return None
     return value if math.isfinite(value) else None
 

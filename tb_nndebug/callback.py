@@ -116,7 +116,7 @@ def _check_data(data, *, name: str, limit: int):
     try:
         X = np.asarray(X)
         y = np.asarray(y)
-    except Exception as exc:
+    except (TypeError, ValueError) as exc:  # ragged lists and the like
         raise TypeError(f"{name} must hold arrays: {exc}") from None
     if X.ndim < 2:
         raise ValueError(f"{name}: X must have at least 2 dimensions (samples, features...), "
@@ -407,7 +407,7 @@ class DebuggerCallback(keras.callbacks.Callback):
             ya = np.asarray(y)
             if np.issubdtype(ya.dtype, np.number):
                 doc["label_range"] = [float(ya.min()), float(ya.max())]
-            doc["probe_size"] = int(len(self._probe[0]))
+            doc["probe_size"] = len(self._probe[0])
             # Each probe check fails on its own: the rest of the record stands.
             det = self._guard("inference_determinism", self._inference_determinism)
             if det is not None:

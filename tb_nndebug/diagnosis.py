@@ -16,10 +16,12 @@ advice starts with the cause's fix, and the cause is ranked above it.
 """
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 SEVERITIES = ("error", "warning", "info", "ok")
 _SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
@@ -29,61 +31,63 @@ PANELS = ("capacity", "layers", "balance", "csg", "training", "robustness", "che
 #: name -> (value, source). Override per call with ``thresholds={name: value}``.
 THRESHOLDS: dict[str, tuple[float, str]] = {
     # capacity (paper 3.2; Friedland, Metere, Krell 2018)
-    "capacity.too_small_ratio": (
-        1.0, "paper §3.2 / Friedland: model bits below the data's expected bits cannot generalise"),
-    "capacity.oversized_ratio": (
-        1.0, "Friedland: above max_bits (a lookup table of the thresholds) a model can "
-             "memorise every label"),
+    "capacity.too_small_ratio": (1.0, (
+        "paper §3.2 / Friedland: model bits below the data's expected bits cannot generalise")),
+    "capacity.oversized_ratio": (1.0, (
+        "Friedland: above max_bits (a lookup table of the thresholds) a model can memorise every "
+        "label")),
     # balance
-    "balance.imbalance_ratio": (
-        10.0, "SageMaker Debugger ClassImbalance: largest/smallest class count > 10"),
+    "balance.imbalance_ratio": (10.0, (
+        "SageMaker Debugger ClassImbalance: largest/smallest class count > 10")),
     "balance.rare_fraction": (0.05, "paper §3.3: a class under 5 % of the data is a rare event"),
     # CSG, normalised by its range K-1
-    "csg.info": (0.05, "tb_nndebug: CSG/(K-1); MNIST raw pixels ≈ 0.015, CIFAR-10 ≈ 0.49 "
-                       "(reference/algorithms.md §2)"),
-    "csg.warning": (0.7, "tb_nndebug: CSG/(K-1) measured on raw pixels: CIFAR-10 0.50 (a hard "
-                         "but learnable set stays info), digits with shuffled labels 0.90"),
+    "csg.info": (0.05, (
+        "tb_nndebug: CSG/(K-1); MNIST raw pixels ≈ 0.015, CIFAR-10 ≈ 0.50 "
+        "(reference/algorithms.md §2)")),
+    "csg.warning": (0.7, (
+        "tb_nndebug: CSG/(K-1) measured on raw pixels: CIFAR-10 0.50 (a hard but learnable set "
+        "stays info), digits with shuffled labels 0.90")),
     # learning rate
-    "lr_too_high.diverge_ratio": (
-        1.1, "tb_nndebug: training loss 10 % above the untrained loss (AUTOTRAINER: bad loss)"),
-    "lr_too_high.loss_max": (1e3, "AUTOTRAINER: loss >= 1e3 is a bad loss"),
+    "lr_too_high.diverge_ratio": (1.1, (
+        "tb_nndebug: training loss 10 % above the untrained loss (AUTOTRAINER: bad loss)")),
+    "lr_too_high.loss_max": (1000.0, "AUTOTRAINER: loss >= 1e3 is a bad loss"),
     "lr_too_high.rise": (0.05, "tb_nndebug: an epoch whose loss rises > 5 % counts as a swing"),
-    "lr_too_high.swing_fraction": (
-        0.3, "AUTOTRAINER unstable: swings in >= 20 % of epochs (raised to 30 %, min 2)"),
+    "lr_too_high.swing_fraction": (0.3, (
+        "AUTOTRAINER unstable: swings in >= 20 % of epochs (raised to 30 %, min 2)")),
     "lr_too_low.progress": (0.01, "tb_nndebug: loss fell < 1 % over the first epochs"),
     "lr_too_low.window": (5, "tb_nndebug: 'early' = the first 5 epochs"),
-    "lr_too_low.lr_min": (1e-7, "UMLAUT: learning rate below 1e-7"),
-    "lr_too_low.good_fraction": (
-        0.5, "tb_nndebug: a model already half-way from chance to perfect accuracy (fine-tuning,"
-             " resumed training) may barely move; not a learning-rate bug"),
+    "lr_too_low.lr_min": (1e-07, "UMLAUT: learning rate below 1e-7"),
+    "lr_too_low.good_fraction": (0.5, (
+        "tb_nndebug: a model already half-way from chance to perfect accuracy (fine-tuning, "
+        "resumed training) may barely move; not a learning-rate bug")),
     "dropout.max_rate": (0.5, "UMLAUT: a Dropout rate above 0.5"),
     # inference determinism (the paper's "forgetting eval()")
-    "inference.max_diff": (1e-5, "tb_nndebug: two eval-mode passes agree to float rounding"),
+    "inference.max_diff": (1e-05, "tb_nndebug: two eval-mode passes agree to float rounding"),
     # input scale
     "data.max_abs": (10.0, "UMLAUT flags |x| > 1; loosened to 10 so standardised data passes"),
     "data.max_std": (5.0, "tb_nndebug: std of unit-scaled or standardised data is <= ~1"),
     "data.max_abs_mean": (2.0, "SageMaker flags |mean| > 0.2 on images; loosened for tabular data"),
     # gradients and units (AUTOTRAINER, SageMaker, DeepDiagnosis)
-    "gradients.vanishing_ratio": (1e-3, "AUTOTRAINER: |g_first|/|g_last| < 1e-3"),
-    "gradients.vanishing_first": (1e-4, "AUTOTRAINER: and |g_first| < 1e-4"),
+    "gradients.vanishing_ratio": (0.001, "AUTOTRAINER: |g_first|/|g_last| < 1e-3"),
+    "gradients.vanishing_first": (0.0001, "AUTOTRAINER: and |g_first| < 1e-4"),
     "gradients.exploding_ratio": (70.0, "AUTOTRAINER: |g_first|/|g_last| > 70"),
-    "gradients.exploding_norm": (1e3, "tb_nndebug: a layer's kernel gradient norm > 1e3"),
-    "dead_units.fraction": (
-        0.5, "SageMaker Debugger dead ReLU: a layer with > 50 % of units never active"),
+    "gradients.exploding_norm": (1000.0, "tb_nndebug: a layer's kernel gradient norm > 1e3"),
+    "dead_units.fraction": (0.5, (
+        "SageMaker Debugger dead ReLU: a layer with > 50 % of units never active")),
     # generalisation
     "overfitting.rise": (0.1, "tb_nndebug: val loss 10 % above its best (UMLAUT: any rise)"),
     "overfitting.patience": (2, "tb_nndebug: the rise has lasted 2 epochs since the best"),
-    "overfitting.gap": (
-        3.0, "tb_nndebug: (val - train)/train loss > 3 once val loss stopped improving "
-             "(SageMaker warns at 0.1, which every healthy run passes)"),
-    "underfitting.margin": (
-        0.1, "tb_nndebug: train accuracy within 10 % of the way from chance to perfect"),
+    "overfitting.gap": (3.0, (
+        "tb_nndebug: (val - train)/train loss > 3 once val loss stopped improving (SageMaker "
+        "warns at 0.1, which every healthy run passes)")),
+    "underfitting.margin": (0.1, (
+        "tb_nndebug: train accuracy within 10 % of the way from chance to perfect")),
     "underfitting.after": (0.3, "AUTOTRAINER: judge convergence after 30 % of planned epochs"),
     "suspicious_validation.gap": (0.05, "UMLAUT: val accuracy > train accuracy + 0.05"),
     "suspicious_validation.min_epoch": (3, "UMLAUT: from epoch 3 on"),
     # robustness
-    "robustness.tiny_eps": (
-        0.01, "tb_nndebug: fooled within L-inf eps 0.01 (about 2.5/255) is imperceptible"),
+    "robustness.tiny_eps": (0.01, (
+        "tb_nndebug: fooled within L-inf eps 0.01 (about 2.5/255) is imperceptible")),
 }
 
 #: Ranking among findings of equal severity: causes before their symptoms,
@@ -292,7 +296,7 @@ class _Records:
                 return e
         for e in es:
             t = e["tag"].lower()
-            if not (t.startswith("val") or t.startswith("test") or t.startswith("eval")):
+            if not t.startswith(("val", "test", "eval")):
                 return e
         return es[0]
 
@@ -310,7 +314,7 @@ def _get(doc, *path):
 
 
 def _fmt_bits(b) -> str:
-    return f"{int(round(b)):,}"
+    return f"{round(b):,}"
 
 
 # ---------------------------------------------------------------- rules
@@ -629,7 +633,7 @@ def _acc_key(hist, prefix="") -> str | None:
         name = k[len(prefix):] if prefix and k.startswith(prefix) else (None if prefix else k)
         if name is None or (not prefix and k.startswith("val_")):
             continue
-        if name in ("accuracy", "acc") or name.endswith("_accuracy") or name.endswith("_acc"):
+        if name in ("accuracy", "acc") or name.endswith(("_accuracy", "_acc")):
             return k
     return None
 
@@ -673,7 +677,7 @@ def rule_learning_rate(R: _Records, T: dict) -> list[Finding]:
                         f"Loss is diverging ({finite[-1]:.3g} now vs {base:.3g} "
                         f"{'before training' if initial is not None else 'at epoch 0'})",
                         ev, high_advice, step, "training")]
-    diffs = [(b - a) / abs(a) for a, b in zip(finite, finite[1:]) if a != 0]
+    diffs = [(b - a) / abs(a) for a, b in itertools.pairwise(finite) if a != 0]
     swings = sum(1 for d in diffs if d > T["lr_too_high.rise"])
     if len(diffs) >= 3 and swings >= 2 and swings >= T["lr_too_high.swing_fraction"] * len(diffs):
         ev["rises"] = swings
@@ -786,7 +790,7 @@ def rule_generalisation(R: _Records, T: dict) -> list[Finding]:
     if len(pairs) >= 3:
         best_i, _, best_val = min(pairs, key=lambda p: p[2])
         last_i, last_train, last_val = pairs[-1]
-        train_at_best = dict((i, a) for i, a, _ in pairs)[best_i]
+        train_at_best = {i: a for i, a, _ in pairs}[best_i]
         rise = (last_val - best_val) / best_val if best_val > 0 else 0.0
         gap = (last_val - last_train) / last_train if last_train > 0 else math.inf
         stalled = last_i - best_i >= T["overfitting.patience"] and last_train < train_at_best
@@ -1041,7 +1045,7 @@ def diagnose(records: Mapping[str, Any], *, thresholds: Mapping[str, float] | No
     for rule in RULES:
         try:
             findings.extend(rule(R, T))
-        except Exception as exc:  # odd data must never break a report
+        except Exception as exc:  # noqa: BLE001 - odd data must never break a report
             findings.append(Finding(
                 "diagnostic.failed", "warning",
                 f"Rule {rule.__name__} could not read the records: {type(exc).__name__}: {exc}",

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -170,7 +171,7 @@ def dataset_document(name, X, y, *, csg=True, projection=True, energy: str = "su
     check_random_state(random_state)
     try:
         shape = tuple(np.shape(X))
-    except Exception:
+    except (TypeError, ValueError):  # ragged: check_X_y below says what is wrong
         shape = ()
     Xa, classes, codes = check_X_y(X, y)
     complexity = measures.dataset_complexity(Xa, codes, energy=energy)

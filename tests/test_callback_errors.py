@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from sklearn.datasets import load_digits
-
 from summary_readback import image_tags, python_provider, read_records, scalar_tags
+
 from tb_nndebug import summary
 from tb_nndebug.callback import DebuggerCallback
 from tb_nndebug.diagnosis import diagnose

@@ -7,8 +7,15 @@ import math
 import pytest
 
 from tb_nndebug import diagnosis
-from tb_nndebug.diagnosis import (CAUSES, RULE_ORDER, THRESHOLDS, Finding, count_by_severity,
-                                  diagnose, worst_severity)
+from tb_nndebug.diagnosis import (
+    CAUSES,
+    RULE_ORDER,
+    THRESHOLDS,
+    Finding,
+    count_by_severity,
+    diagnose,
+    worst_severity,
+)
 
 
 def entry(value, tag=None, step=0):

@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 
 import keras
-import numpy as np
 import pytest
 import tensorflow as tf
 from sklearn.datasets import load_digits
+from summary_readback import image_tags, python_provider, read_records, rust_provider, scalar_tags
 
-from summary_readback import (image_tags, python_provider, read_records, rust_provider,
-                              scalar_tags)
 from tb_nndebug import metadata, summary
 
 CHECKS = {"optimizer": "Adam", "learning_rate": 0.001,
