@@ -34,8 +34,9 @@ ARCHITECTURES = ("alexnet_like", "resnet_like")
 #: Per mode: dataset, training samples, epochs, levels run, samples attacked,
 #: robustness options.
 SETTINGS = {
-    "smoke": dict(dataset="mnist", n_train=1000, epochs=1, n_levels=2, attacked=20,
-                  robustness=dict(eps_max=0.5, bisection_steps=5, max_pixels=20)),
+    "smoke": dict(dataset="mnist", n_train=500, epochs=1, n_levels=2, attacked=10,
+                  robustness=dict(eps_max=0.5, bisection_steps=4, attack_steps=10,
+                                  max_pixels=10)),
     "quick": dict(dataset="mnist", n_train=6000, epochs=2, n_levels=3, attacked=50,
                   robustness=dict(eps_max=0.5, bisection_steps=8, max_pixels=80)),
     "full": dict(dataset="cifar10", n_train=None, epochs=6, n_levels=4, attacked=100,
@@ -62,7 +63,7 @@ def _data(name, n_train, random_state):
 
 
 def run(logdir, *, quick=True, random_state=0, progress=True, smoke=False,
-        dataset=None) -> list[dict]:
+        dataset=None, architectures=ARCHITECTURES) -> list[dict]:
     """Sweep both architectures and return one row per (architecture, level).
 
     Parameters
@@ -80,6 +81,8 @@ def run(logdir, *, quick=True, random_state=0, progress=True, smoke=False,
         The smallest version (for tests).
     dataset : {"mnist", "cifar10"}, optional
         Override the mode's dataset.
+    architectures : sequence of str
+        Which of :data:`ARCHITECTURES` to sweep.
 
     Returns
     -------
@@ -97,6 +100,9 @@ def run(logdir, *, quick=True, random_state=0, progress=True, smoke=False,
     from ..sweep import capacity_sweep
 
     cfg = SETTINGS["smoke" if smoke else ("quick" if quick else "full")]
+    architectures = tuple(architectures)
+    if not architectures or any(a not in ARCHITECTURES for a in architectures):
+        raise ValueError(f"architectures must name some of {ARCHITECTURES}, got {architectures!r}")
     name = dataset or cfg["dataset"]
     if name not in ("mnist", "cifar10"):
         raise ValueError(f"dataset must be 'mnist' or 'cifar10', got {dataset!r}")
@@ -120,7 +126,7 @@ def run(logdir, *, quick=True, random_state=0, progress=True, smoke=False,
                                  random_state=random_state)]
 
     rows = []
-    for arch in ARCHITECTURES:
+    for arch in architectures:
         build = models.FAMILIES[arch]
         t0 = time.perf_counter()
         res = capacity_sweep(
@@ -165,10 +171,12 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="random_state")
     parser.add_argument("--dataset", choices=("mnist", "cifar10"), default=None,
                         help="override the mode's dataset")
+    parser.add_argument("--architectures", nargs="+", choices=ARCHITECTURES,
+                        default=list(ARCHITECTURES), help="which architectures to sweep")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     rows = run(args.logdir, quick=not args.full, random_state=args.seed,
-               dataset=args.dataset)
+               dataset=args.dataset, architectures=args.architectures)
     print(format_table(rows))
     print(f"\n{time.perf_counter() - start:.0f} s.  tensorboard --logdir {args.logdir}   "
           "# then open the Debugger tab")
