@@ -18,7 +18,9 @@ def format_value(value) -> str:
             return "-" if math.isnan(value) else ("inf" if value > 0 else "-inf")
         if value == 0:
             return "0"
-        if abs(value) >= 1e5 or abs(value) < 1e-3:
+        if 1e3 <= abs(value) < 1e12:  # bit counts and the like: whole numbers read best
+            return f"{value:.0f}"
+        if abs(value) >= 1e12 or abs(value) < 1e-3:
             return f"{value:.3g}"
         return f"{value:.4g}"
     if isinstance(value, (list, tuple)):
