@@ -7,7 +7,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 LOGDIR ?= runs
 PORT   ?= 6006
 
-.PHONY: install chromium node demo demo-full test test-py test-js bench frontend clean
+.PHONY: install chromium node demo demo-full test test-py test-js bench frontend screenshots clean
 
 $(STAMP): setup.py
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -46,6 +46,10 @@ demo-full: install
 
 bench: install chromium node
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+# Refresh the README's screenshots from the browser tests.
+screenshots: install chromium node
+	NNDEBUG_SCREENSHOTS=docs/screenshots $(PY) -m pytest -q tests/test_browser_tab.py
 
 clean:
 	rm -rf $(VENV) frontend/node_modules build dist *.egg-info

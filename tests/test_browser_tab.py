@@ -2,12 +2,16 @@
 
 The logdir is written by the project's own API (``tests/browser_logdir.py``:
 DebuggerCallback on short Keras fits, robustness records, a hostile run).
-Screenshots for the README go to ``docs/screenshots/``.
+Screenshots go to ``$NNDEBUG_SCREENSHOTS`` when set (``make screenshots``
+points it at ``docs/screenshots/`` for the README), else to a temporary folder,
+so a test run leaves the tree clean.
 """
 from __future__ import annotations
 
+import os
 import re
 import sys
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import quote
@@ -23,7 +27,7 @@ from tb_process import tensorboard_process  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.tensorboard, pytest.mark.training]
 
-SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+SHOTS = Path(os.environ.get("NNDEBUG_SCREENSHOTS") or tempfile.mkdtemp(prefix="nndebug-shots-"))
 RUNS = ["oversized/debugger", "undersized/debugger", f"{browser_logdir.XSS_RUN}/debugger"]
 
 
