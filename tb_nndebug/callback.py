@@ -281,8 +281,7 @@ class DebuggerCallback(keras.callbacks.Callback):
         self._n_epochs = 0
         self._prev_weights = None
         self._probe = None
-        self._dead_model = None
-        self._grad_fn = None
+        self._probe_fn = None
         self._input_stats = None
         self._dataset_skipped = None
         try:
@@ -312,7 +311,6 @@ class DebuggerCallback(keras.callbacks.Callback):
         if not self._model_pending:
             self._guard("model", self._log_model, complexity)
         self._guard("checks", self._log_checks)
-        self._guard("dead_units", self._build_dead_unit_model)
         self._guard("weight_update_ratio", self._snapshot_weights)
         self._flush_errors(0, None, tag="diagnostic_error_train_begin")
         self._writer.flush()
@@ -341,38 +339,59 @@ class DebuggerCallback(keras.callbacks.Callback):
             summary.write_model_document("model", doc, step=0)
         self._keep(metadata.KIND_MODEL, "model", 0, doc)
 
-    def _make_grad_fn(self):
-        """One compiled pass on the probe batch: loss and each kernel's gradient
-        norm (traced once, so each epoch costs one forward/backward)."""
+    def _make_probe_fn(self):
+        """Compile the per-epoch probe once: loss, each kernel's gradient norm
+        and, when the model's graph can be tapped, which ReLU units fire — one
+        forward/backward pass per epoch on the fixed probe batch."""
         model = self.model
         kernels = ki.kernel_variables(model)
         names = [n for n, _ in kernels]
         variables = [v for _, v in kernels]
+        relu = ki.relu_layers(model) if _has_inputs(model) else []
+        tap = None
+        if relu:
+            inputs = model.inputs
+            tap = keras.Model(inputs=inputs[0] if len(inputs) == 1 else inputs,
+                              outputs=[layer.output for layer in relu])
 
         @tf.function
-        def grad_fn(x, y):
+        def probe_fn(x, y):
             with tf.GradientTape() as tape:
                 pred = model(x, training=False)
                 loss = model.compute_loss(x=x, y=y, y_pred=pred, training=False)
             grads = tape.gradient(loss, variables)
             # -1 marks a kernel the loss does not reach (no gradient)
             norms = [tf.norm(g) if g is not None else tf.constant(-1.0) for g in grads]
-            return loss, norms
+            actives = []
+            if tap is not None:
+                outs = tap(x, training=False)
+                outs = outs if isinstance(outs, (list, tuple)) else [outs]
+                # a unit (a channel for convolutions) is alive if it fires anywhere
+                actives = [tf.reduce_any(tf.reshape(o, [-1, tf.shape(o)[-1]]) > 0, axis=0)
+                           for o in outs]
+            return loss, norms, actives
 
-        return names, grad_fn
+        return names, relu if tap is not None else [], probe_fn
 
     def _probe_pass(self):
-        """``(loss, [(layer, norm or None)])`` on the probe batch."""
-        if self._grad_fn is None:
-            self._grad_fn = self._make_grad_fn()
-        names, fn = self._grad_fn
-        x, y = self._probe
-        loss, norms = fn(tf.convert_to_tensor(x), tf.convert_to_tensor(y))
-        out = []
+        """``(loss, grad norms, dead units or None)`` on the probe batch."""
+        if self._probe_fn is None:
+            self._probe_fn = self._make_probe_fn()
+            self._probe_t = tuple(tf.convert_to_tensor(a) for a in self._probe)
+        names, relu, fn = self._probe_fn
+        loss, norms, actives = fn(*self._probe_t)
+        grad_norms = []
         for name, n in zip(names, norms):
             n = float(n.numpy())
-            out.append({"layer": name, "norm": None if n < 0 or not np.isfinite(n) else n})
-        return float(np.asarray(loss)), out
+            grad_norms.append({"layer": name, "norm": None if n < 0 or not np.isfinite(n) else n})
+        dead = None
+        if relu:
+            dead = []
+            for layer, active in zip(relu, actives):
+                active = np.asarray(active)
+                dead.append({"layer": layer.name, "fraction": float(1.0 - active.mean()),
+                             "units": int(active.shape[0])})
+        return float(np.asarray(loss)), grad_norms, dead
 
     def _log_checks(self):
         model = self.model
@@ -429,28 +448,6 @@ class DebuggerCallback(keras.callbacks.Callback):
         limit = diagnosis.resolve_thresholds(self.thresholds)["inference.max_diff"]
         return (diff if np.isfinite(diff) else None), bool(np.isfinite(diff) and diff <= limit)
 
-    def _build_dead_unit_model(self):
-        layers = ki.relu_layers(self.model)
-        self._relu_layers = layers
-        if not layers or self._probe is None:
-            return
-        if not _has_inputs(self.model):
-            return  # a subclassed model has no graph to tap: dead units stay null
-        inputs = self.model.inputs
-        dead_model = keras.Model(inputs=inputs[0] if len(inputs) == 1 else inputs,
-                                 outputs=[layer.output for layer in layers])
-
-        @tf.function
-        def dead_fn(x):
-            outs = dead_model(x, training=False)
-            outs = outs if isinstance(outs, (list, tuple)) else [outs]
-            # a unit (a channel for convolutions) is alive if it fires anywhere
-            return [tf.reduce_any(tf.reshape(o, [-1, tf.shape(o)[-1]]) > 0, axis=0)
-                    for o in outs]
-
-        dead_fn(tf.convert_to_tensor(self._probe[0]))  # trace now, not in epoch 1
-        self._dead_model, self._dead_fn = dead_model, dead_fn
-
     def _snapshot_weights(self):
         self._prev_weights = [np.array(v.numpy(), copy=True) for _, v in
                               ki.kernel_variables(self.model)]
@@ -480,13 +477,11 @@ class DebuggerCallback(keras.callbacks.Callback):
             "dead_units": None, "weight_update_ratio": None,
         }
         if self._probe is not None:
-            res = self._guard("gradients", self._gradient_norms)
+            res = self._guard("gradients", self._probe_pass)
             if res is not None:
-                doc["grad_norms"], loss = res
+                loss, doc["grad_norms"], doc["dead_units"] = res
                 doc["probe_loss"] = loss if np.isfinite(loss) else None
                 doc["probe_loss_finite"] = bool(np.isfinite(loss))
-            if self._dead_model is not None:
-                doc["dead_units"] = self._guard("dead_units", self._dead_units)
         doc["weight_update_ratio"] = self._guard("weight_update_ratio", self._update_ratio)
         if self._model_pending:
             self._model_pending = False
@@ -502,19 +497,6 @@ class DebuggerCallback(keras.callbacks.Callback):
         self._flush_errors(int(epoch), int(epoch))
         self._writer.flush()
         self._report()
-
-    def _gradient_norms(self):
-        loss, norms = self._probe_pass()
-        return norms, loss
-
-    def _dead_units(self):
-        actives = self._dead_fn(tf.convert_to_tensor(self._probe[0]))
-        result = []
-        for layer, active in zip(self._relu_layers, actives):
-            active = np.asarray(active)
-            result.append({"layer": layer.name, "fraction": float(1.0 - active.mean()),
-                           "units": int(active.shape[0])})
-        return result
 
     def _update_ratio(self):
         if self._prev_weights is None:
