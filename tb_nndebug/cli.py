@@ -218,13 +218,26 @@ def _cmd_analyze(args) -> int:
     return EXIT_OK
 
 
+def _check_port_free(host: str, port: int) -> None:
+    import socket
+
+    try:
+        with socket.socket() as sock:
+            sock.bind((host, port))
+    except OSError as exc:
+        raise CLIError(f"--port {port} on {host} is not available ({exc.strerror}); "
+                       "choose another with --port") from None
+
+
 def _cmd_demo(args) -> int:
     from .demo.run import run
 
-    if not args.debug:
-        _import_tensorflow_quietly()
     if args.full and args.smoke:
         raise CLIError("choose one of --full and --smoke")
+    if args.serve:  # find out now, not after ten minutes of demo
+        _check_port_free(args.host, args.port)
+    if not args.debug:
+        _import_tensorflow_quietly()
     result = run(args.logdir, quick=not args.full, only=args.only, random_state=args.seed,
                  progress=args.progress, smoke=args.smoke, echo=True)
     print(f"\ndemo done in {result.seconds:.0f} s "

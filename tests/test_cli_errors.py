@@ -160,3 +160,21 @@ def test_help_lists_commands_and_examples():
     assert proc.returncode == 0
     for text in ("DATA is one of", ".npz", ".csv", "folder/", "--fail-on", "exit status"):
         assert text in proc.stdout
+
+
+def test_demo_serve_on_a_busy_port_fails_before_running(tmp_path):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = subprocess.run([str(TB_NNDEBUG), "demo", "--only", "table1", "--serve",
+                               "--host", "127.0.0.1", "--port", str(port),
+                               "--logdir", str(tmp_path)],
+                              check=False, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        f"tb-nndebug demo: error: --port {port} on 127.0.0.1 is not available "
+        "(Address already in use); choose another with --port")
+    assert not (tmp_path / "table1").exists()

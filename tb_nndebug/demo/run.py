@@ -165,7 +165,8 @@ def run(logdir, quick=True, only=None, random_state=0, progress=True, *,
 
 def main(argv=None):
     """``python -m tb_nndebug.demo.run [--logdir runs] [--full] [--only ...] [--seed N]``."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tb_nndebug.demo.run",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--logdir", default="runs")
     parser.add_argument("--full", action="store_true")
     parser.add_argument("--only", nargs="+", choices=GROUPS)
