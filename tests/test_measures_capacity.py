@@ -138,6 +138,20 @@ def test_batchnorm_counts_only_trainable_parameters():
     assert cap.bits == 24 + 4
 
 
+def test_reshaping_the_raw_input_does_not_cap_the_next_layer():
+    flat = dense_stack(784, [256, 128, 128, 10])
+    image = keras.Sequential([keras.Input((28, 28, 1)), L.Flatten()]
+                             + [L.Dense(w) for w in (256, 128, 128, 10)])
+    assert nd.model_capacity(image).bits == nd.model_capacity(flat).bits == 201_472
+    pooled = keras.Sequential([keras.Input((28, 28, 1)), L.Conv2D(4, 3), L.MaxPooling2D(),
+                               L.Flatten(), L.Dense(10)])
+    kinds = {row.kind: row for row in nd.model_capacity(pooled).layers}
+    # after a neuron layer the bottleneck applies again: 26*26*4 units, pooled to 13*13*4
+    assert kinds["Conv2D"].output_bits == 26 * 26 * 4
+    assert kinds["MaxPooling2D"].output_bits == 13 * 13 * 4
+    assert kinds["Dense"].capacity_bits == 13 * 13 * 4
+
+
 def test_keras_applications_model():
     m = keras.applications.MobileNetV2(weights=None, input_shape=(32, 32, 3), alpha=0.35, classes=10)
     cap = nd.model_capacity(m)

@@ -157,8 +157,12 @@ def capacity_from_graph(nodes: Sequence[GraphNode], *, name: str | None = None) 
     Per node: ``input_bits`` is ∞ when fed by a model input, else the max of
     the inbound ``output_bits`` (their sum for a concatenation);
     ``capacity_bits = min(params, input_bits)``;
-    ``output_bits = min(output_units, input_bits)``. The model's capacity is
-    the sum of ``capacity_bits``.
+    ``output_bits = min(output_units, input_bits)``, except that a layer
+    without trainable parameters fed by raw input (``Flatten``, ``Reshape``,
+    ``Rescaling``, pooling right after the input) passes the unbounded input
+    on, so ``Input((28, 28)) → Flatten → Dense`` measures the same as
+    ``Input((784,)) → Dense``. The model's capacity is the sum of
+    ``capacity_bits``.
 
     Parameters
     ----------
@@ -202,7 +206,12 @@ def capacity_from_graph(nodes: Sequence[GraphNode], *, name: str | None = None) 
         else:
             input_bits = max(incoming)
         capacity = int(min(node.params, input_bits)) if node.params > 0 else 0
-        output_bits = min(node.output_units, input_bits)
+        if node.params == 0 and math.isinf(input_bits):
+            # Raw real-valued input reshaped, pooled or rescaled is still raw
+            # input: no neuron has thresholded it yet, so no 1-bit cap applies.
+            output_bits = math.inf
+        else:
+            output_bits = min(node.output_units, input_bits)
         out_bits[node.name] = output_bits
         rows.append(LayerCapacity(
             name=node.name,
