@@ -138,6 +138,23 @@ def _load_model(path):
         raise ValueError(f"--model: cannot load {p.name!r}: {msg}") from None
 
 
+def _clear_previous_analysis(run_dir: Path, name: str) -> None:
+    """Let a new analysis replace an earlier one of the same name (stale records
+    of the old one would otherwise be diagnosed with the new), but never touch
+    a run something else wrote there, such as a training run's callback."""
+    from .eventfiles import read_records
+
+    files = [p for p in run_dir.glob("*tfevents*") if p.is_file()] if run_dir.is_dir() else []
+    if not files:
+        return
+    infos = read_records(run_dir).get("run_info", [])
+    if not any(r["value"].get("experiment") == "analyze" for r in infos):
+        raise ValueError(f"name {name!r}: {str(run_dir)!r} already holds a run not written by "
+                         "analyze; choose another --name")
+    for p in files:
+        p.unlink()
+
+
 def analyze(data, *, logdir, name: str | None = None, model=None, test=None, label=None,
             csg: bool = True, robustness: int = 0, random_state: int = 0,
             progress: bool = True, thresholds=None) -> Analysis:
@@ -163,7 +180,8 @@ def analyze(data, *, logdir, name: str | None = None, model=None, test=None, lab
     csg : bool, default=True
         Compute the cumulative spectral gradient (the slowest measure).
     robustness : int, default=0
-        Number of correctly classified samples to attack (0: skip).
+        Number of samples to attack (0: skip): a seeded random subset of the
+        test data, else of ``data``.
     random_state : int, default=0
     progress : bool, default=True
         Show a progress bar on stderr.
@@ -205,6 +223,7 @@ def analyze(data, *, logdir, name: str | None = None, model=None, test=None, lab
     if model is not None and not hasattr(model, "predict"):
         model = _load_model(model)
     run_dir = Path(os.fspath(logdir)) / name / "debugger"
+    _clear_previous_analysis(run_dir, name)
     run_dir.mkdir(parents=True, exist_ok=True)
 
     steps = [s for s in STEPS

@@ -191,3 +191,27 @@ def test_labels_beyond_model_outputs_are_rejected():
         label_codes(np.arange(10), 2)
     codes, note = label_codes(np.array(["dog", "cat", "dog"]), 2)
     assert codes.tolist() == [1, 0, 1] and "0=cat, 1=dog" in note
+
+
+def test_a_second_analysis_replaces_the_first_but_not_a_training_run(tmp_path, capsys, files):
+    code, _, _ = _run(capsys, files["digits_npz"], "--model", files["digits_model"],
+                      "--no-csg", "--logdir", tmp_path, "--name", "d")
+    assert code == 0
+    code, _, _ = _run(capsys, files["digits_npz"], "--no-csg", "--logdir", tmp_path,
+                      "--name", "d")
+    assert code == 0
+    run_dir = tmp_path / "d" / "debugger"
+    assert len(list(run_dir.glob("*tfevents*"))) == 1
+    assert "model" not in read_records(run_dir)  # the first analysis's model is gone
+    # a run written by something else (here: a training callback's records) is kept
+    import tensorflow as tf
+
+    from tb_nndebug import summary
+
+    other = tmp_path / "train1" / "debugger"
+    with tf.summary.create_file_writer(str(other)).as_default():
+        summary.run_info("run_info", {"experiment": "my training"}, step=0)
+    code, _, err = _run(capsys, files["digits_npz"], "--no-csg", "--logdir", tmp_path,
+                        "--name", "train1")
+    assert code == 2 and "choose another --name" in err
+    assert read_records(other)["run_info"][0]["value"]["experiment"] == "my training"
