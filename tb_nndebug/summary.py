@@ -184,21 +184,14 @@ def dataset_document(name, X, y, *, csg=True, projection=True, energy: str = "su
                                   for k, v in balance_doc["proportions"].items()}
     balance_doc["rare_classes"] = [class_names[int(k)] for k in balance_doc["rare_classes"]]
     csg_doc, csg_error = None, None
-    if csg_opts is not None and len(classes) >= 2:
-        try:
-            res = measures.csg(Xa, codes, **csg_opts)
-        except (ImportError, AttributeError) as exc:  # measure not available
-            csg_error = f"{type(exc).__name__}: {exc}"
-        else:
-            csg_doc = {
-                "score": float(res.score),
-                "similarity": np.asarray(res.similarity).tolist(),
-                "overlap": np.asarray(res.overlap).tolist(),
-                "eigenvalues": np.asarray(res.eigenvalues).tolist(),
-                "embedding": str(getattr(res, "embedding", "raw")),
-                "samples_per_class": getattr(res, "samples_per_class", None),
-                "k": getattr(res, "k", None),
-            }
+    smallest = int(np.bincount(codes).min())
+    k = csg_opts.get("k", 3) if csg_opts is not None else None
+    if csg_opts is not None and len(classes) >= 2 and isinstance(k, int) and smallest <= k:
+        # a property of the data, not a mistake in the call: say so in the record
+        csg_error = (f"skipped: the smallest class has {smallest} sample(s); "
+                     f"CSG with k={k} neighbours needs more than k per class")
+    elif csg_opts is not None and len(classes) >= 2:
+        csg_doc = measures.csg(Xa, codes, **csg_opts).to_dict()
     proj_doc = None
     if projection:
         pts = projection_points(Xa, codes, random_state=random_state)

@@ -79,3 +79,11 @@ def test_model_document_and_verdict_match_the_measures():
                             "expected_bits": m.expected_bits, "max_bits": m.max_bits}
     with pytest.raises(TypeError, match="complexity must be a DatasetComplexity"):
         summary.model_document("model", model, complexity={"expected_bits": 3})
+
+
+def test_dataset_document_skips_csg_with_a_reason_when_a_class_is_too_small():
+    X = np.random.RandomState(0).rand(20, 3)
+    doc = summary.dataset_document("tiny", X, [0] * 18 + [1] * 2)
+    assert doc["csg"] is None
+    assert "smallest class has 2" in doc["csg_error"]
+    assert doc["complexity"]["expected_bits"] > 0   # the other measures still run
