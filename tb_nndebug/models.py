@@ -282,12 +282,11 @@ def mlp(input_shape, n_classes, *, target_bits, depth=1, activation="relu",
 
     Notes
     -----
-    On an image input the first hidden layer is a ``Conv2D`` whose kernel
-    covers the whole image (``valid`` padding): the same function and
-    parameters as ``Flatten`` + ``Dense``, and measured the same as the MLP
-    on the flattened input. (Algorithm 1 caps a layer fed by a ``Flatten``
-    at the ``d`` values it passes on, so ``Flatten`` + ``Dense`` would count
-    ``d`` bits for the first layer whatever its width.)
+    Image inputs are flattened first (``Flatten`` passes the raw input's
+    unbounded information on, so the first ``Dense`` counts all its
+    ``(d + 1) × width`` parameters, as on a flat input). Hidden layers after
+    the first are capped at the width feeding them (one bit per unit), so
+    ``depth`` adds little capacity; the search scales the common width.
     """
     shape = _check_shape(input_shape)
     n_classes, target, tolerance, max_params = _check_common(n_classes, target_bits, tolerance,
@@ -295,7 +294,6 @@ def mlp(input_shape, n_classes, *, target_bits, depth=1, activation="relu",
     depth = check_positive_int(depth, name="depth")
     out_act = _output_activation(output_activation)
     d = int(np.prod(shape))
-    image = len(shape) == 3
 
     def params_of(w):
         h = w[0]
@@ -307,14 +305,9 @@ def mlp(input_shape, n_classes, *, target_bits, depth=1, activation="relu",
         seeds = seeds or [None] * (depth + 1)
         L = keras.layers
         inp = keras.Input(shape)
-        if image:
-            x = L.Conv2D(w[0], kernel_size=shape[:2], padding="valid", activation=activation,
-                         kernel_initializer=_init(init, seeds[0]), name="dense_1")(inp)
-            x = L.Flatten(name="flatten")(x)
-        else:
-            x = L.Flatten(name="flatten")(inp) if len(shape) > 1 else inp
-            x = L.Dense(w[0], activation=activation, kernel_initializer=_init(init, seeds[0]),
-                        name="dense_1")(x)
+        x = L.Flatten(name="flatten")(inp) if len(shape) > 1 else inp
+        x = L.Dense(w[0], activation=activation, kernel_initializer=_init(init, seeds[0]),
+                    name="dense_1")(x)
         for i in range(1, depth):
             x = L.Dense(w[0], activation=activation, kernel_initializer=_init(init, seeds[i]),
                         name=f"dense_{i + 1}")(x)
