@@ -31,7 +31,7 @@ def main(argv=None):
 
     import importlib
 
-    rb = importlib.import_module("tb_nndebug.robustness")  # the module, not nd.robustness
+    rb = importlib.import_module("tb_nndebug.adversarial")  # the module, not nd.robustness
     from tb_nndebug.datasets import load_mnist_test
 
     X, y = load_mnist_test()

@@ -25,8 +25,8 @@ _EXPORTS = {
     "resample": "tb_nndebug.resampling",
     "CapacityGuidedResampler": "tb_nndebug.resampling",
     # robustness
-    "robustness": "tb_nndebug.robustness",
-    "RobustnessResult": "tb_nndebug.robustness",
+    "robustness": "tb_nndebug.adversarial",
+    "RobustnessResult": "tb_nndebug.adversarial",
     "capacity_sweep": "tb_nndebug.sweep",
     # diagnosis
     "diagnose": "tb_nndebug.diagnosis",

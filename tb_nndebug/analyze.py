@@ -264,7 +264,7 @@ def analyze(data, *, logdir, name: str | None = None, model=None, test=None, lab
                 bar.update()
                 if robustness:
                     bar.set_description(f"robustness ({robustness} samples)")
-                    from .robustness import robustness as robustness_fn
+                    from .adversarial import robustness as robustness_fn
 
                     xr, cr = (xt, ct) if tested is not None else (x_fit, codes)
                     pick = np.random.RandomState(random_state).permutation(len(xr))

@@ -745,7 +745,7 @@ def resampling(name, X_before, y_before, X_after, y_after, *, trials=None, chose
 # --- robustness records (issue 5) ---
 
 def robustness(name, result, *, step=None, description=None, examples: int = 4) -> bool:
-    """Log a :class:`tb_nndebug.robustness.RobustnessResult`.
+    """Log a :class:`tb_nndebug.RobustnessResult`.
 
     Writes the ``robustness`` record (``result.to_record()``), the scalars
     ``nndebug/<name>/{median_eps, median_pixels, pixel_fraction,
@@ -769,13 +769,13 @@ def robustness(name, result, *, step=None, description=None, examples: int = 4) 
     bool
         False when no default writer is set.
     """
-    from .robustness import RobustnessResult, example_grid
+    from .adversarial import RobustnessResult, example_grid
 
     _check_name(name)
     _check_description(description)
     if not isinstance(result, RobustnessResult):
         raise TypeError(
-            f"result must be a RobustnessResult (from tb_nndebug.robustness), "
+            f"result must be a RobustnessResult (from tb_nndebug.robustness()), "
             f"got {type(result).__name__}"
         )
     if isinstance(examples, bool) or not isinstance(examples, numbers.Integral) or examples < 0:

@@ -209,7 +209,7 @@ def capacity_sweep(build_model, train, X_test, y_test, *, levels=None, n_levels=
     """
     from tqdm.auto import tqdm
 
-    from .robustness import robustness
+    from .adversarial import robustness
 
     if not callable(build_model):
         raise TypeError(f"build_model must be callable (level -> keras.Model), got "

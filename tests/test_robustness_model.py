@@ -9,7 +9,7 @@ from sklearn.datasets import load_digits
 from tensorboard.backend.event_processing import event_accumulator
 
 from tb_nndebug import metadata, summary
-from tb_nndebug.robustness import RobustnessResult, example_grid, robustness
+from tb_nndebug.adversarial import RobustnessResult, example_grid, robustness
 
 
 @pytest.fixture(scope="module")

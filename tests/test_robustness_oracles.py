@@ -11,7 +11,7 @@ import keras
 import numpy as np
 import pytest
 
-from tb_nndebug.robustness import robustness
+from tb_nndebug.adversarial import robustness
 
 EPS_MAX = 0.25  # inputs live in [0.3, 0.7]: a perturbation ≤ 0.25 never meets [0, 1]
 
