@@ -1,6 +1,6 @@
 """Time model.fit with and without DebuggerCallback and print the overhead.
 
-    python benchmarks/bench_callback.py [--epochs 4] [--models mlp,cnn] [--repeat 2]
+    python benchmarks/bench_callback.py [--epochs 5] [--models mlp,cnn] [--repeat 4]
 
 On the MNIST test set (10,000 images, scaled to [0, 1]) an MLP
 (784-256-128-10) and a small CNN (conv16-pool-conv32-pool-dense10) are
@@ -93,9 +93,9 @@ def timed_fit(kind, X, y, epochs, with_callback, logdir):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--models", default="mlp,cnn")
-    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=4)
     args = parser.parse_args(argv)
 
     from tb_nndebug.datasets import load_mnist_test

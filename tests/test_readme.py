@@ -18,8 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 MARK = "<!-- test -->"
-# the draft is merged into README.md; test it while it exists
-DOCS = [ROOT / "README.md"] + [p for p in [ROOT / "docs" / "README-draft.md"] if p.exists()]
+DOCS = [ROOT / "README.md"]
 
 pytestmark = pytest.mark.training
 
