@@ -75,7 +75,8 @@ export function fmtEvidence(key: string, value: unknown): string {
     return fmtNum(value);
   }
   if (Array.isArray(value)) {
-    const parts = value.slice(0, 8).map((x) => (isNum(x) ? fmtNum(x) : typeof x === "string" ? x : JSON.stringify(x)));
+    const parts = value.slice(0, 8).map((x) =>
+      isNum(x) ? fmtNum(x) : typeof x === "string" ? x : isRecord(x) ? fmtRow(x) : JSON.stringify(x));
     return value.length > 8 ? `${parts.join(", ")}, … (${fmtInt(value.length)} in all)` : parts.join(", ");
   }
   if (typeof value === "object") {
@@ -85,6 +86,20 @@ export function fmtEvidence(key: string, value: unknown): string {
     return entries.length > 8 ? `${parts.join(", ")}, … (${fmtInt(entries.length)} in all)` : parts.join(", ");
   }
   return String(value);
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** One row of a per-layer table, e.g. {"layer": "dense", "norm": 2.6e-7} → "dense: 2.6e-7". */
+export function fmtRow(row: Record<string, unknown>): string {
+  const entries = Object.entries(row);
+  const labelEntry = entries.find(([, v]) => typeof v === "string");
+  const rest = entries.filter((e) => e !== labelEntry);
+  const values = rest.map(([k, v]) => (isRecord(v) || Array.isArray(v) ? JSON.stringify(v) : fmtEvidence(k, v)));
+  const text = rest.length === 1 ? values[0] : rest.map(([k], i) => `${humanizeKey(k)} ${values[i]}`).join(", ");
+  return labelEntry ? `${String(labelEntry[1])}: ${text}` : text;
 }
 
 /** "just now", "3 min ago", "2 h ago", "4 d ago" from Unix seconds. */

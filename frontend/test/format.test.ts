@@ -56,6 +56,10 @@ describe("evidence values take the unit their key implies", () => {
     expect(fmtEvidence("counts", { cat: 3, dog: 1200 })).toBe("cat: 3, dog: 1,200");
     expect(fmtEvidence("proportions", { cat: 0.03 })).toBe("cat: 3.0 %");
     expect(fmtEvidence("x", null)).toBe(MISSING);
+    expect(fmtEvidence("grad_norms", [{ layer: "dense", norm: 0.000262 }, { layer: "out", norm: 0.15 }]))
+      .toBe("dense: 0.000262, out: 0.15");
+    expect(fmtEvidence("dead_units", [{ layer: "conv", fraction: 0.5, units: 32 }]))
+      .toBe("conv: fraction 50.0 %, units 32");
   });
   it("humanizes keys", () => {
     expect(humanizeKey("model_bits")).toBe("model bits");
