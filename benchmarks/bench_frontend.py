@@ -40,29 +40,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # tb_process, browser_support, the logdir writers
 sys.path.insert(0, str(ROOT))
 
-from browser_support import chromium  # noqa: E402
-from tb_process import TensorBoardProcess  # noqa: E402
+import nndebug_logdirs
+from browser_support import chromium
+from tb_process import TensorBoardProcess
 
 BUNDLE = ROOT / "tb_nndebug" / "static" / "index.js"
 TARGET_S = 1.5
-
-
-def write_logdir(logdir: Path, runs: int, epochs: int) -> None:
-    import nndebug_logdirs
-    from tqdm import tqdm
-
-    stamp = logdir / f".bench-frontend-{runs}x{epochs}"
-    if stamp.exists():
-        print(f"reusing {logdir}")
-        return
-    if logdir.exists():
-        shutil.rmtree(logdir)
-    for i in tqdm(range(runs), desc="writing runs", unit="run"):
-        nndebug_logdirs.write_debugger_run(
-            logdir / f"g{i:03d}" / "debugger", epochs=epochs, seed=i, overfit=bool(i % 2),
-            model_bits=[300, 2000, 20000, 201472][i % 4],
-            run_info={"architecture": f"mlp{i % 3}", "capacity_level": (i % 4) / 3})
-    stamp.touch()
 
 
 def timed(action, wait) -> float:
@@ -204,7 +187,7 @@ def main(argv=None) -> int:
         tmp = tempfile.mkdtemp(prefix="nndebug-bench-frontend-")
         logdir = Path(tmp)
     try:
-        write_logdir(logdir, args.runs, args.epochs)
+        nndebug_logdirs.many_runs_logdir(logdir, args.runs, args.epochs)
         with TensorBoardProcess(logdir, reload_interval=0) as tb:
             t0 = time.monotonic()
             data = tb.wait_for("/data/plugin/nndebug/runs",

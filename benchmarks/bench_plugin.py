@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import concurrent.futures as cf
 import json
-import shutil
 import statistics
 import sys
 import tempfile
@@ -39,28 +38,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # tb_process and the logdir writers live there
 sys.path.insert(0, str(ROOT))
 
+import nndebug_logdirs
 from tb_process import TensorBoardProcess
 
 ROUTE = "/data/plugin/nndebug"
 BASELINE = "/data/plugin/scalars/tags"
-
-
-def write_logdir(logdir: Path, runs: int, epochs: int) -> None:
-    import nndebug_logdirs
-    from tqdm import tqdm
-
-    stamp = logdir / f".bench-{runs}x{epochs}"
-    if stamp.exists():
-        print(f"reusing {logdir}")
-        return
-    if logdir.exists():
-        shutil.rmtree(logdir)
-    for i in tqdm(range(runs), desc="writing runs", unit="run"):
-        nndebug_logdirs.write_debugger_run(
-            logdir / f"g{i:03d}" / "debugger", epochs=epochs, seed=i, overfit=bool(i % 2),
-            model_bits=[300, 2000, 201472][i % 3],
-            run_info={"architecture": f"mlp{i % 4}", "capacity_level": (i % 5) / 4})
-    stamp.touch()
 
 
 def percentile(xs, q):
@@ -161,7 +143,7 @@ def main(argv=None):
         logdir = args.logdir
     try:
         t0 = time.perf_counter()
-        write_logdir(logdir, args.runs, args.epochs)
+        nndebug_logdirs.many_runs_logdir(logdir, args.runs, args.epochs)
         print(f"logdir: {args.runs} runs x {args.epochs} epochs in {logdir} "
               f"({time.perf_counter() - t0:.1f}s to write)")
         with TensorBoardProcess(logdir, reload_interval=5) as tb:

@@ -219,3 +219,28 @@ def standard_logdir(logdir):
             tf.summary.scalar("epoch_loss", 1.0 / (step + 1), step=step)
     w.close()
     return logdir
+
+
+def many_runs_logdir(logdir, runs: int, epochs: int) -> None:
+    """``runs`` debugger runs of ``epochs`` epochs each, for the benchmarks.
+
+    Kept between calls: a stamp file names the size, so a second benchmark
+    on the same ``logdir`` reuses it instead of writing it again.
+    """
+    import shutil
+
+    from tqdm import tqdm
+
+    logdir = Path(logdir)
+    stamp = logdir / f".nndebug-bench-{runs}x{epochs}"
+    if stamp.exists():
+        print(f"reusing {logdir}")
+        return
+    if logdir.exists():
+        shutil.rmtree(logdir)
+    for i in tqdm(range(runs), desc="writing runs", unit="run"):
+        write_debugger_run(
+            logdir / f"g{i:03d}" / "debugger", epochs=epochs, seed=i, overfit=bool(i % 2),
+            model_bits=[300, 2000, 20000, 201472][i % 4],
+            run_info={"architecture": f"mlp{i % 3}", "capacity_level": (i % 4) / 3})
+    stamp.touch()
