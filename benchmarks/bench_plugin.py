@@ -34,6 +34,8 @@ import time
 import urllib.parse
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # tb_process and the logdir writers live there
 sys.path.insert(0, str(ROOT))
@@ -46,12 +48,8 @@ BASELINE = "/data/plugin/scalars/tags"
 
 
 def percentile(xs, q):
-    xs = sorted(xs)
-    if not xs:
-        return float("nan")
-    k = (len(xs) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(xs) - 1)
-    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
+    """The q-quantile (0..1) of ``xs``, linearly interpolated; NaN when empty."""
+    return float(np.quantile(xs, q)) if len(xs) else float("nan")
 
 
 def time_route(tb: TensorBoardProcess, paths, repeats: int):

@@ -43,11 +43,8 @@ def check_features(X, *, name: str = "X", min_samples: int = 1,
     return arr
 
 
-def check_labels(y, *, name: str = "y", n_samples: int | None = None):
-    """Return ``(classes, codes)``: sorted unique labels and 0..K-1 codes.
-
-    Labels may be ints, strings or one-hot / probability rows (argmax taken).
-    """
+def label_vector(y, *, name: str = "y") -> np.ndarray:
+    """``y`` as a 1-d array: one-hot / probability rows become their argmax."""
     arr = np.asarray(y)
     if arr.ndim == 2 and arr.shape[1] > 1:
         arr = arr.argmax(axis=1)
@@ -55,6 +52,15 @@ def check_labels(y, *, name: str = "y", n_samples: int | None = None):
         arr = arr[:, 0]
     if arr.ndim != 1:
         raise ValueError(f"{name} must be 1-d (or one-hot 2-d), got shape {np.shape(y)}")
+    return arr
+
+
+def check_labels(y, *, name: str = "y", n_samples: int | None = None):
+    """Return ``(classes, codes)``: sorted unique labels and 0..K-1 codes.
+
+    Labels may be ints, strings or one-hot / probability rows (argmax taken).
+    """
+    arr = label_vector(y, name=name)
     if arr.size == 0:
         raise ValueError(f"{name} is empty")
     if n_samples is not None and arr.shape[0] != n_samples:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import check_positive_int, check_random_state
+from ._validation import check_positive_int, check_random_state, label_vector
 
 __all__ = ["robustness", "RobustnessResult", "AdversarialExample", "example_grid"]
 
@@ -543,13 +543,7 @@ def _check_inputs(X, clip):
 
 
 def _check_labels(y, n, n_classes):
-    arr = np.asarray(y)
-    if arr.ndim == 2 and arr.shape[1] > 1:
-        arr = arr.argmax(axis=1)
-    elif arr.ndim == 2 and arr.shape[1] == 1:
-        arr = arr[:, 0]
-    if arr.ndim != 1:
-        raise ValueError(f"y must be 1-d class indices (or one-hot), got shape {np.shape(y)}")
+    arr = label_vector(y)
     if arr.shape[0] != n:
         raise ValueError(f"X and y have different lengths: {n} != {arr.shape[0]}")
     if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):

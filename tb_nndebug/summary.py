@@ -110,6 +110,18 @@ def _write_image(name: str, picture: str, image: np.ndarray, step: int) -> None:
                      max_outputs=1)
 
 
+def _write(kind: str, name: str, doc: Mapping[str, Any], *, step: int, description=None,
+           scalars: Mapping[str, Any] | None = None,
+           images: Mapping[str, np.ndarray | None] | None = None) -> bool:
+    """The tail every writer shares: the record, its scalar mirrors, its pictures."""
+    written = write_record(kind, name, doc, step=step, description=description)
+    _write_scalars(name, scalars or {}, step)
+    for picture, image in (images or {}).items():
+        if image is not None:
+            _write_image(name, picture, image, step)
+    return written
+
+
 def _balance_doc(bal) -> dict:
     return {
         "counts": {str(k): int(v) for k, v in bal.counts.items()},
@@ -272,16 +284,12 @@ def write_dataset_document(name, doc, *, step, description=None) -> bool:
         pts = np.asarray(doc["projection"]["points"], dtype=float).reshape(-1, 3)
         image = pictures.draw_projection(pts[:, :2], pts[:, 2].astype(int), classes=doc["classes"],
                                          title=f"{name}: PCA projection")
-    written = write_record(metadata.KIND_DATASET, name, doc, step=step, description=description)
-    _write_scalars(name, {
+    return _write(metadata.KIND_DATASET, name, doc, step=step, description=description, scalars={
         "expected_bits": doc["complexity"]["expected_bits"],
         "max_bits": doc["complexity"]["max_bits"],
         "csg": doc["csg"]["score"] if doc["csg"] else None,
         "imbalance_ratio": doc["balance"]["imbalance_ratio"],
-    }, step)
-    if image is not None:
-        _write_image(name, "projection", image, step)
-    return written
+    }, images={"projection": image})
 
 
 def model_document(name, model, *, complexity=None) -> dict:
@@ -371,11 +379,10 @@ def write_model_document(name, doc, *, step, description=None) -> bool:
         max_bits=doc["match"]["max_bits"] if doc["match"] else None,
         title=f"{doc['model_name']}: {doc['bits']:,} bits",
     )
-    written = write_record(metadata.KIND_MODEL, name, doc, step=step, description=description)
-    _write_scalars(name, {"bits": doc["bits"],
-                          "ratio": doc["match"]["ratio"] if doc["match"] else None}, step)
-    _write_image(name, "capacity", image, step)
-    return written
+    return _write(metadata.KIND_MODEL, name, doc, step=step, description=description,
+                  scalars={"bits": doc["bits"],
+                           "ratio": doc["match"]["ratio"] if doc["match"] else None},
+                  images={"capacity": image})
 
 
 def balance(name, y, *, stage=None, rare_fraction: float = 0.05, step=None,
@@ -414,11 +421,10 @@ def balance(name, y, *, stage=None, rare_fraction: float = 0.05, step=None,
     if not _has_writer():
         return False
     image = pictures.draw_balance(doc["counts"], title=f"{name}: class balance")
-    written = write_record(metadata.KIND_BALANCE, name, doc, step=step, description=description)
-    _write_scalars(name, {"imbalance_ratio": doc["imbalance_ratio"],
-                          "minority_fraction": doc["minority_fraction"]}, step)
-    _write_image(name, "balance", image, step)
-    return written
+    return _write(metadata.KIND_BALANCE, name, doc, step=step, description=description,
+                  scalars={"imbalance_ratio": doc["imbalance_ratio"],
+                           "minority_fraction": doc["minority_fraction"]},
+                  images={"balance": image})
 
 
 def checks(name, doc, *, step=None, description=None) -> bool:
@@ -443,9 +449,8 @@ def checks(name, doc, *, step=None, description=None) -> bool:
     step = _resolve_step(step, 0)
     if not _has_writer():
         return False
-    written = write_record(metadata.KIND_CHECKS, name, doc, step=step, description=description)
-    _write_scalars(name, {"learning_rate": doc.get("learning_rate")}, step)
-    return written
+    return _write(metadata.KIND_CHECKS, name, doc, step=step, description=description,
+                  scalars={"learning_rate": doc.get("learning_rate")})
 
 
 def _number(value):
@@ -479,7 +484,6 @@ def training(name, doc, *, step=None, description=None) -> bool:
     step = _resolve_step(step, epoch if isinstance(epoch, numbers.Integral) else None)
     if not _has_writer():
         return False
-    written = write_record(metadata.KIND_TRAINING, name, doc, step=step, description=description)
     norms = [_number(g.get("norm")) for g in doc.get("grad_norms") or [] if isinstance(g, Mapping)]
     ratio = None
     if len(norms) >= 2 and norms[0] is not None and norms[-1]:
@@ -487,14 +491,13 @@ def training(name, doc, *, step=None, description=None) -> bool:
     dead = [_number(d.get("fraction")) for d in doc.get("dead_units") or []
             if isinstance(d, Mapping)]
     dead = [d for d in dead if d is not None]
-    _write_scalars(name, {
+    return _write(metadata.KIND_TRAINING, name, doc, step=step, description=description, scalars={
         "learning_rate": _number(doc.get("learning_rate")),
         "probe_loss": _number(doc.get("probe_loss")),
         "weight_update_ratio": _number(doc.get("weight_update_ratio")),
         "max_dead_fraction": max(dead) if dead else None,
         "grad_norm_ratio": ratio,
-    }, step)
-    return written
+    })
 
 
 def run_info(name, doc, *, step=None, description=None) -> bool:
@@ -512,9 +515,8 @@ def run_info(name, doc, *, step=None, description=None) -> bool:
     step = _resolve_step(step, 0)
     if not _has_writer():
         return False
-    written = write_record(metadata.KIND_RUN_INFO, name, doc, step=step, description=description)
-    _write_scalars(name, {k: _number(v) for k, v in doc.items() if _number(v) is not None}, step)
-    return written
+    return _write(metadata.KIND_RUN_INFO, name, doc, step=step, description=description,
+                  scalars={k: _number(v) for k, v in doc.items()})
 
 
 def diagnostic_error(diagnostic, error, *, epoch=None, errors=None, name="diagnostic_error",
@@ -720,25 +722,22 @@ def resampling(name, X_before, y_before, X_after, y_after, *, trials=None, chose
         "projection": {"method": "pca", "points": proj_a},
         "projection_before": {"method": "pca", "points": proj_b},
     }
-    written = write_record(metadata.KIND_RESAMPLING, name, doc, step=step,
-                           description=description)
-    prefix = f"{metadata.SCALAR_PREFIX}{name}/"
-    for field in ("expected_bits_before", "expected_bits_after", "n_synthetic", "n_removed",
-                  "imbalance_ratio_before", "imbalance_ratio_after"):
-        tf.summary.scalar(prefix + field, tf.constant(doc[field], dtype=tf.float32), step=step)
+    pics = {}
     if images:
         names = doc["classes"]
-        counts_img = pictures.draw_balance(doc["before"], after=doc["after"],
-                                           title=f"Class counts: {method}")
+        pics["class_counts"] = pictures.draw_balance(doc["before"], after=doc["after"],
+                                                     title=f"Class counts: {method}")
         pb, pa = np.asarray(proj_b, float), np.asarray(proj_a, float)
         left = pictures.draw_projection(pb[:, :2], pb[:, 2], classes=names,
                                         title="before")
         right = pictures.draw_projection(pa[:, :2], pa[:, 2], classes=names,
                                          synthetic=pa[:, 3] > 0.5, title=f"after {method}")
-        tf.summary.image(prefix + "class_counts", counts_img[None], step=step)
-        tf.summary.image(prefix + "projection", np.concatenate([left, right], axis=1)[None],
-                         step=step)
-    return bool(written)
+        pics["projection"] = np.concatenate([left, right], axis=1)
+    return _write(metadata.KIND_RESAMPLING, name, doc, step=step, description=description,
+                  scalars={field: doc[field] for field in (
+                      "expected_bits_before", "expected_bits_after", "n_synthetic", "n_removed",
+                      "imbalance_ratio_before", "imbalance_ratio_after")},
+                  images=pics)
 
 
 
@@ -784,16 +783,9 @@ def robustness(name, result, *, step=None, description=None, examples: int = 4) 
     if not _has_writer():
         return False
     doc = result.to_record(n_examples=int(examples))
-    written = write_record(metadata.KIND_ROBUSTNESS, name, doc, step=step,
-                           description=description)
-    _write_scalars(name, {
-        "median_eps": doc["median_eps"],
-        "median_pixels": doc["median_pixels"],
-        "pixel_fraction": doc["pixel_fraction"],
-        "clean_accuracy": doc["clean_accuracy"],
-        "censored_fraction": doc["censored_fraction"],
-    }, step)
-    grid = example_grid(result, n_examples=int(examples))
-    if grid is not None:
-        _write_image(name, "adversarial_examples", grid, step)
-    return bool(written)
+    return _write(metadata.KIND_ROBUSTNESS, name, doc, step=step, description=description,
+                  scalars={field: doc[field] for field in (
+                      "median_eps", "median_pixels", "pixel_fraction", "clean_accuracy",
+                      "censored_fraction")},
+                  images={"adversarial_examples": example_grid(result,
+                                                               n_examples=int(examples))})

@@ -11,12 +11,13 @@ Run ``python -m tb_nndebug.demo.bugzoo --logdir runs`` and open
 """
 from __future__ import annotations
 
-import argparse
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+
+from . import demo_parser
 
 GROUP = "bugzoo"
 
@@ -308,10 +309,7 @@ def format_table(rows) -> str:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--logdir", default="runs")
-    parser.add_argument("--full", action="store_true")
-    parser.add_argument("--seed", type=int, default=0)
+    parser = demo_parser("bugzoo", __doc__.splitlines()[0], full_help="train twice as long")
     args = parser.parse_args(argv)
     rows = run(args.logdir, quick=not args.full, random_state=args.seed)
     print(format_table(rows))

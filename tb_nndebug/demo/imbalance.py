@@ -14,11 +14,12 @@ Run: ``python -m tb_nndebug.demo.imbalance --logdir runs [--full] [--seed 0]``.
 """
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
 import numpy as np
+
+from . import demo_parser
 
 GROUP = "imbalance"
 VARIANTS = ("as_is", "smote", "tomek", "capacity_guided")
@@ -193,13 +194,8 @@ def format_table(rows) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m tb_nndebug.demo.imbalance",
-        description="As-is vs SMOTE vs Tomek links vs capacity-guided resampling "
-                    "on the credit-card fraud sample.")
-    parser.add_argument("--logdir", default="runs", help="where to write the runs")
-    parser.add_argument("--full", action="store_true", help="more epochs")
-    parser.add_argument("--seed", type=int, default=0, help="random_state")
+    parser = demo_parser("imbalance", "As-is vs SMOTE vs Tomek links vs capacity-guided "
+                         "resampling on the credit-card fraud sample.", full_help="more epochs")
     args = parser.parse_args(argv)
     rows = run(args.logdir, quick=not args.full, random_state=args.seed)
     print(format_table(rows))

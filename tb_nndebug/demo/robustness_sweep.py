@@ -22,11 +22,12 @@ Run: ``python -m tb_nndebug.demo.robustness_sweep --logdir runs [--full] [--seed
 """
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
 import numpy as np
+
+from . import demo_parser
 
 GROUP = "sweep"
 ARCHITECTURES = ("alexnet_like", "resnet_like")
@@ -161,14 +162,11 @@ def format_table(rows) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m tb_nndebug.demo.robustness_sweep",
-        description="Robustness vs. capacity: AlexNet-like and ResNet-like CNNs built at "
-                    "shrinking capacity, trained and attacked (paper 3.4).")
-    parser.add_argument("--logdir", default="runs", help="where to write the runs")
-    parser.add_argument("--full", action="store_true",
-                        help="CIFAR-10 5k, more levels, epochs and attacked samples")
-    parser.add_argument("--seed", type=int, default=0, help="random_state")
+    parser = demo_parser(
+        "robustness_sweep",
+        "Robustness vs. capacity: AlexNet-like and ResNet-like CNNs built at "
+        "shrinking capacity, trained and attacked (paper 3.4).",
+        full_help="CIFAR-10 5k, more levels, epochs and attacked samples")
     parser.add_argument("--dataset", choices=("mnist", "cifar10"), default=None,
                         help="override the mode's dataset")
     parser.add_argument("--architectures", nargs="+", choices=ARCHITECTURES,

@@ -8,7 +8,6 @@ runs it without the CLI.
 """
 from __future__ import annotations
 
-import argparse
 import inspect
 import os
 import shutil
@@ -16,6 +15,8 @@ import time
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
+
+from . import demo_parser
 
 #: Demo groups in the order they run, and the module of each.
 GROUPS = ("table1", "sizing", "imbalance", "sweep", "bugzoo")
@@ -165,12 +166,8 @@ def run(logdir, quick=True, only=None, random_state=0, progress=True, *,
 
 def main(argv=None):
     """``python -m tb_nndebug.demo.run [--logdir runs] [--full] [--only ...] [--seed N]``."""
-    parser = argparse.ArgumentParser(prog="python -m tb_nndebug.demo.run",
-                                     description=__doc__.splitlines()[0])
-    parser.add_argument("--logdir", default="runs")
-    parser.add_argument("--full", action="store_true")
+    parser = demo_parser("run", __doc__.splitlines()[0], full_help="the longer version")
     parser.add_argument("--only", nargs="+", choices=GROUPS)
-    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     result = run(args.logdir, quick=not args.full, only=args.only,
                  random_state=args.seed, echo=True)

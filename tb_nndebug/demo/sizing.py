@@ -19,11 +19,12 @@ is the diagnosis's ``capacity.*`` finding read back from that run.
 """
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
 import numpy as np
+
+from . import demo_parser
 
 GROUP = "sizing"
 
@@ -175,11 +176,8 @@ def main(argv=None) -> int:
     """``python -m tb_nndebug.demo.sizing [--logdir runs] [--full] [--seed N]``."""
     from .._text import format_table
 
-    parser = argparse.ArgumentParser(prog="python -m tb_nndebug.demo.sizing",
-                                     description=__doc__.splitlines()[0])
-    parser.add_argument("--logdir", default="runs", help="where to write the runs")
-    parser.add_argument("--full", action="store_true", help="more epochs, a fourth size")
-    parser.add_argument("--seed", type=int, default=0, help="random_state")
+    parser = demo_parser("sizing", __doc__.splitlines()[0],
+                         full_help="more epochs, a fourth size")
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
     rows = run(args.logdir, quick=not args.full, random_state=args.seed)

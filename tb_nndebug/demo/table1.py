@@ -25,11 +25,12 @@ holding a ``dataset`` record (complexity, CSG, balance, PCA projection) and a
 """
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
 import numpy as np
+
+from . import demo_parser
 
 GROUP = "table1"
 
@@ -194,7 +195,7 @@ def run(logdir=None, *, quick=True, random_state=0, progress=True, datasets=None
         row = {
             "dataset": key,
             "paper_row": paper_row,
-            "n": int(len(y)),
+            "n": len(y),
             "dim": comp.dim,
             "expected_bits": comp.expected_bits,
             "paper_expected_bits": PAPER[paper_row][2] if paper_row else None,
@@ -220,13 +221,10 @@ def main(argv=None) -> int:
     """``python -m tb_nndebug.demo.table1 [--logdir DIR] [--full] [--seed N]``."""
     from .._text import format_table
 
-    parser = argparse.ArgumentParser(prog="python -m tb_nndebug.demo.table1",
-                                     description=__doc__.splitlines()[0])
-    parser.add_argument("--logdir", default=None,
-                        help="write one TensorBoard run per dataset under LOGDIR/table1/")
-    parser.add_argument("--full", action="store_true",
-                        help="CSG mean ± sd over 5 seeds, and on a PCA-50 embedding")
-    parser.add_argument("--seed", type=int, default=0, help="random_state")
+    parser = demo_parser("table1", __doc__.splitlines()[0],
+                         full_help="CSG mean ± sd over 5 seeds, and on a PCA-50 embedding",
+                         logdir_default=None,
+                         logdir_help="write one TensorBoard run per dataset under LOGDIR/table1/")
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
     rows = run(args.logdir, quick=not args.full, random_state=args.seed)
