@@ -561,26 +561,38 @@ def _check_labels(y, n, n_classes):
     return arr.astype(np.int64)
 
 
-def _probe_model(model, X):
-    """Run the model once on X; return its outputs as a (n, K) float array."""
+def _probe_model(model, X, batches):
+    """Run the model once on X, batch by batch; return its outputs as a (n, K) float array."""
     if not callable(model):
         raise TypeError(f"model must be a callable Keras model, got {type(model).__name__}")
-    try:
-        import keras
+    import keras
 
-        out = model(X, training=False) if isinstance(model, keras.layers.Layer) else model(X)
-    except Exception as exc:
-        raise ValueError(f"model could not be called on X: {type(exc).__name__}: {exc}") from None
-    if isinstance(out, (list, tuple, dict)):
-        raise ValueError("model must have a single output tensor (n_samples, n_classes)")
-    out = np.asarray(out)
-    if out.ndim == 1:
-        out = out[:, None]
-    if out.ndim != 2 or out.shape[0] != X.shape[0]:
-        raise ValueError(f"model output must have shape (n_samples, n_classes), got {out.shape}")
+    outs = []
+    for b in batches:
+        try:
+            out = model(X[b], training=False) if isinstance(model, keras.layers.Layer) \
+                else model(X[b])
+        except Exception as exc:
+            raise ValueError(f"model could not be called on X: {type(exc).__name__}: {exc}") \
+                from None
+        if isinstance(out, (list, tuple, dict)):
+            raise ValueError("model must have a single output tensor (n_samples, n_classes)")
+        out = np.asarray(out)
+        if out.ndim == 1:
+            out = out[:, None]
+        if out.ndim != 2 or out.shape[0] != X[b].shape[0]:
+            raise ValueError(
+                f"model output must have shape (n_samples, n_classes), got {out.shape}")
+        outs.append(out)
+    out = np.concatenate(outs)
     if not np.isfinite(out).all():
         raise ValueError("model outputs NaN or infinite values on X")
     return out.astype(np.float64)
+
+
+def _batches(n, batch_size):
+    size = n if batch_size is None else batch_size
+    return [slice(i, min(i + size, n)) for i in range(0, n, size)]
 
 
 def _detect_output(out: np.ndarray, output: str) -> str:
@@ -600,7 +612,8 @@ def _detect_output(out: np.ndarray, output: str) -> str:
 
 def robustness(model, X, y, *, norm=np.inf, eps_max=0.5, bisection_steps=10, attack_steps=20,
                pixels=True, max_pixels=150, clip=(0.0, 1.0), random_state=None,
-               n_examples=4, output="auto", progress=False) -> RobustnessResult:
+               n_examples=4, output="auto", batch_size=None,
+               progress=False) -> RobustnessResult:
     """Measure how hard a classifier is to fool, sample by sample.
 
     Parameters
@@ -642,6 +655,11 @@ def robustness(model, X, y, *, norm=np.inf, eps_max=0.5, bisection_steps=10, att
     output : {"auto", "logits", "probabilities"}
         What the model returns; ``"auto"`` reads probabilities when every
         output row lies in [0, 1] and sums to 1 on ``X``.
+    batch_size : int or None
+        Attack this many samples at a time (``None``: all at once). Bounds
+        memory for large models or many samples; each sample's result does
+        not depend on the batches (up to floating-point differences of the
+        backend's batched kernels).
     progress : bool
         Show tqdm progress bars.
 
@@ -671,8 +689,11 @@ def robustness(model, X, y, *, norm=np.inf, eps_max=0.5, bisection_steps=10, att
         raise TypeError(f"pixels must be True or False, got {pixels!r}")
     clip = _check_clip(clip)
     rng = None if random_state is None else check_random_state(random_state)
+    if batch_size is not None:
+        batch_size = check_positive_int(batch_size, name="batch_size")
     x = _check_inputs(X, clip)
-    out = _probe_model(model, x)
+    batches = _batches(x.shape[0], batch_size)
+    out = _probe_model(model, x, batches)
     kind = _detect_output(out, output)
     n_classes = max(out.shape[1], 2)
     labels = _check_labels(y, x.shape[0], n_classes)
@@ -680,35 +701,22 @@ def robustness(model, X, y, *, norm=np.inf, eps_max=0.5, bisection_steps=10, att
     import tensorflow as tf
 
     clf = _Classifier(model, kind, out.shape[1])
-    try:
-        grad = _gradient(clf, tf.constant(x), tf.constant(labels, tf.int32))
-    except Exception as exc:
-        raise ValueError(
-            f"model is not differentiable with respect to its input: {type(exc).__name__}: {exc}"
-        ) from None
-    if grad is None:
-        raise ValueError(
-            "model has no gradient with respect to its input (a non-differentiable op such "
-            "as argmax, round or a cast?); gradient attacks need a differentiable model"
-        )
-    if not np.any(grad.numpy()):
-        raise ValueError(
-            "model's gradient with respect to its input is zero for every sample "
-            "(non-differentiable op or fully saturated outputs); gradient attacks cannot run"
-        )
+    _check_gradient(clf, x, labels, batches)
 
-    predictions = clf.predict(tf.constant(x))
+    predictions = np.concatenate([clf.predict(tf.constant(x[b])) for b in batches])
     correct = predictions == labels
-    min_eps, best, fooled = _bisect_min_eps(
-        clf, x, labels, correct, norm=norm, eps_max=eps_max, bisection_steps=bisection_steps,
-        attack_steps=attack_steps, clip=clip, progress=progress)
+    parts = [_bisect_min_eps(clf, x[b], labels[b], correct[b], norm=norm, eps_max=eps_max,
+                             bisection_steps=bisection_steps, attack_steps=attack_steps,
+                             clip=clip, progress=progress) for b in batches]
+    min_eps, best, fooled = (np.concatenate(p) for p in zip(*parts))
     status = tuple(MISCLASSIFIED if not c else (FOOLED if f else CENSORED)
                    for c, f in zip(correct, fooled))
 
     px = pstatus = None
     if pixels:
-        px = _greedy_pixels(clf, x, labels, correct, max_pixels=max_pixels, clip=clip,
-                            progress=progress)
+        px = np.concatenate([
+            _greedy_pixels(clf, x[b], labels[b], correct[b], max_pixels=max_pixels, clip=clip,
+                           progress=progress) for b in batches])
         pstatus = tuple(MISCLASSIFIED if not c else (FOOLED if np.isfinite(p) else CENSORED)
                         for c, p in zip(correct, px))
 
@@ -729,6 +737,29 @@ def robustness(model, X, y, *, norm=np.inf, eps_max=0.5, bisection_steps=10, att
         labels=_readonly(labels), predictions=_readonly(predictions),
         min_eps=_readonly(min_eps), status=status,
         pixels=None if px is None else _readonly(px), pixel_status=pstatus, examples=examples)
+
+
+def _check_gradient(clf, x, labels, batches):
+    """Raise unless the attack loss has a non-zero input gradient on some batch."""
+    import tensorflow as tf
+
+    for b in batches:
+        try:
+            grad = _gradient(clf, tf.constant(x[b]), tf.constant(labels[b], tf.int32))
+        except Exception as exc:
+            raise ValueError("model is not differentiable with respect to its input: "
+                             f"{type(exc).__name__}: {exc}") from None
+        if grad is None:
+            raise ValueError(
+                "model has no gradient with respect to its input (a non-differentiable op "
+                "such as argmax, round or a cast?); gradient attacks need a differentiable model"
+            )
+        if np.any(grad.numpy()):
+            return
+    raise ValueError(
+        "model's gradient with respect to its input is zero for every sample "
+        "(non-differentiable op or fully saturated outputs); gradient attacks cannot run"
+    )
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:

@@ -272,7 +272,8 @@ def analyze(data, *, logdir, name: str | None = None, model=None, test=None, lab
                     # the attack keeps inputs inside the data's range (images: [0, 1])
                     clip = (min(0.0, float(xr.min())), max(1.0, float(xr.max())))
                     result = robustness_fn(model, xr[pick], cr[pick], clip=clip,
-                                           random_state=random_state, progress=progress)
+                                           random_state=random_state, batch_size=256,
+                                           progress=progress)
                     summary.robustness("robustness", result, step=0)
                     bar.update()
                 facts["model"] = getattr(model, "name", None)

@@ -51,6 +51,17 @@ def test_same_inputs_give_identical_results(cnn, digits):
     assert json.dumps(a.to_record()) == json.dumps(b.to_record())
 
 
+def test_attacking_in_batches_gives_each_sample_the_same_result(cnn, digits):
+    X, y = digits[0][1500:1540], digits[1][1500:1540]
+    whole = robustness(cnn, X, y, eps_max=0.5, max_pixels=40, random_state=0)
+    batched = robustness(cnn, X, y, eps_max=0.5, max_pixels=40, random_state=0, batch_size=7)
+    assert batched.status == whole.status and batched.pixel_status == whole.pixel_status
+    np.testing.assert_allclose(batched.min_eps, whole.min_eps, rtol=1e-6)
+    np.testing.assert_array_equal(batched.pixels, whole.pixels)
+    np.testing.assert_array_equal(batched.predictions, whole.predictions)
+    assert [e.index for e in batched.examples] == [e.index for e in whole.examples]
+
+
 def test_trained_cnn_is_fooled_with_per_sample_results(cnn, digits):
     X, y = digits[0][1500:1560], digits[1][1500:1560]
     res = robustness(cnn, X, y, eps_max=0.5, max_pixels=64)
@@ -140,6 +151,8 @@ def test_bad_inputs_name_the_argument(cnn, digits):
         (dict(clip=(1, 0)), ValueError, "clip"),
         (dict(max_pixels=0), ValueError, "max_pixels"),
         (dict(output="logprobs"), ValueError, "output"),
+        (dict(batch_size=0), ValueError, "batch_size"),
+        (dict(batch_size=2.5), TypeError, "batch_size"),
         (dict(X=np.full_like(X, np.nan)), ValueError, "NaN"),
     ]
     for kwargs, exc, msg in cases:
