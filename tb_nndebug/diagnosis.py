@@ -346,7 +346,15 @@ def _capacity_verdict(R: _Records, T: dict):
     return verdict, ev, m["step"]
 
 
-def _warehouse_hint(bits: int, ev: Mapping) -> str:
+def _layer_kinds(model_doc: Mapping) -> list:
+    layers = model_doc.get("layers")
+    if not isinstance(layers, (list, tuple)):
+        return []
+    return sorted({str(l["kind"]) for l in layers if isinstance(l, Mapping) and l.get("kind")})
+
+
+def _warehouse_hint(bits: int, ev: Mapping, kinds: list) -> str:
+    """The warehouse call that builds a network like the user's (layer ``kinds``) at ``bits``."""
     shape, k, dim = ev.get("input_shape"), ev.get("n_classes"), ev.get("dim")
     if isinstance(shape, (list, tuple)) and len(shape) != 3 and isinstance(dim, numbers.Integral):
         shape = [dim]  # the warehouse takes flat (d,) or image (H, W, C) inputs
@@ -354,7 +362,12 @@ def _warehouse_hint(bits: int, ev: Mapping) -> str:
         args = f"{tuple(shape)!r}, {k}, "
     else:
         args = "input_shape, n_classes, "
-    return f"tb_nndebug.models.mlp({args}target_bits={bits}) builds a network of that size"
+    family = "mlp"
+    if isinstance(shape, (list, tuple)) and len(shape) == 3 \
+            and any(str(kind).startswith("Conv") for kind in kinds):
+        family = "resnet_like" if "Add" in kinds else "alexnet_like"
+    return (f"tb_nndebug.models.{family}({args}target_bits={bits}) builds a network of that "
+            "size")
 
 
 def rule_capacity(R: _Records, T: dict) -> list[Finding]:
@@ -362,6 +375,7 @@ def rule_capacity(R: _Records, T: dict) -> list[Finding]:
     if res is None:
         return []
     verdict, ev, step = res
+    kinds = _layer_kinds(R.latest("model")["value"])
     bits, expected, max_bits = ev["model_bits"], ev["expected_bits"], ev["max_bits"]
     if verdict == "oversized":
         over = ev["memorise_ratio"] or 0.0
@@ -373,7 +387,7 @@ def rule_capacity(R: _Records, T: dict) -> list[Finding]:
             f"Shrink to about {_fmt_bits(expected)} bits: the data needs ~{_fmt_bits(expected)} "
             f"bits to generalise, and with {_fmt_bits(bits)} bits the network can store every "
             f"label instead of learning the rule, so it will overfit and is easier to fool. "
-            f"Cut units in the first layers (they hold most bits); {_warehouse_hint(expected, ev)}.",
+            f"Cut units in the first layers (they hold most bits); {_warehouse_hint(expected, ev, kinds)}.",
             step, "capacity")]
     if verdict == "too_small":
         return [Finding(
@@ -383,7 +397,7 @@ def rule_capacity(R: _Records, T: dict) -> list[Finding]:
             ev,
             f"Grow to at least {_fmt_bits(expected)} bits: below the data's requirement the "
             f"network cannot place all the decision thresholds, so it underfits whatever the "
-            f"training time. Widen the first layers; {_warehouse_hint(expected, ev)}.",
+            f"training time. Widen the first layers; {_warehouse_hint(expected, ev, kinds)}.",
             step, "capacity")]
     return [Finding(
         "capacity.matched", "ok",

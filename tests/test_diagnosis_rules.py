@@ -112,6 +112,12 @@ def test_capacity_verdicts_follow_expected_and_max_bits():
     shaped["value"].update(input_shape=[32, 32, 3], dim=3072)
     g = by_id(diagnose({"dataset": [shaped], "model": [model(9e6)]}), "capacity.oversized")
     assert "tb_nndebug.models.mlp((32, 32, 3), 10, target_bits=576)" in g.advice
+    for kinds, family in [(["Conv2D", "Dense"], "alexnet_like"),
+                          (["Add", "Conv2D", "Dense"], "resnet_like")]:
+        cnn = model(9e6)
+        cnn["value"]["layers"] = [{"name": k.lower(), "kind": k} for k in kinds]
+        g = by_id(diagnose({"dataset": [shaped], "model": [cnn]}), "capacity.oversized")
+        assert f"tb_nndebug.models.{family}((32, 32, 3), 10, target_bits=576)" in g.advice
     small = by_id(diagnose({"dataset": [dataset(576, 17226)], "model": [model(66)]}),
                   "capacity.too_small")
     assert "Grow to at least 576 bits" in small.advice
