@@ -198,17 +198,27 @@ def _jsonable(value):
     return value
 
 
-def count_by_severity(findings: Iterable[Finding]) -> dict:
-    """``{"error": n, "warning": n, "info": n, "ok": n}``."""
+def _severity(finding) -> Any:
+    return finding.get("severity") if isinstance(finding, Mapping) else finding.severity
+
+
+def count_by_severity(findings: Iterable) -> dict:
+    """``{"error": n, "warning": n, "info": n, "ok": n}``.
+
+    ``findings`` are :class:`Finding` objects or their JSON documents; an
+    unknown severity (a malformed document) is not counted.
+    """
     counts = {s: 0 for s in SEVERITIES}
     for f in findings:
-        counts[f.severity] += 1
+        sev = _severity(f)
+        if sev in counts:
+            counts[sev] += 1
     return counts
 
 
-def worst_severity(findings: Iterable[Finding]) -> str | None:
-    """The most severe severity among ``findings`` (None when empty)."""
-    ranks = [_SEVERITY_RANK[f.severity] for f in findings]
+def worst_severity(findings: Iterable) -> str | None:
+    """The most severe severity among ``findings`` (None when empty), as :func:`count_by_severity`."""
+    ranks = [_SEVERITY_RANK[sev] for sev in map(_severity, findings) if sev in _SEVERITY_RANK]
     return SEVERITIES[min(ranks)] if ranks else None
 
 

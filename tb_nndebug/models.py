@@ -179,8 +179,8 @@ class _Fit:
     plan: _Plan
     s: float
     bits: int
-    lowest: int   # bits at the narrowest widths
-    highest: int  # bits at the widest widths the plan allows
+    above_reach: bool  # even the widest widths the plan allows fall short of the target
+    span: Callable     # () -> (bits at the narrowest, bits at the widest); for error messages
 
 
 def _off(bits, target):
@@ -256,7 +256,8 @@ def _fit(plan, target, *, max_params, goal):
             if close(mid):
                 break
         best = min((lo, hi, mid, best), key=lambda t: _off(bits(t), target))
-    return _Fit(plan, best, bits(best), bits(s_min), bits(s_max))
+    above = widths_of(best) == widths_of(s_max) and bits(best) < target
+    return _Fit(plan, best, bits(best), above, lambda: (bits(s_min), bits(s_max)))
 
 
 def _settle(family, target, tolerance, max_params, fits):
@@ -279,9 +280,11 @@ def _settle(family, target, tolerance, max_params, fits):
     best = min(seen, key=lambda f: _off(f.bits, target))
     if tolerance is None:
         return best
-    lowest, highest = min(f.lowest for f in seen), max(f.highest for f in seen)
-    shown = seen if len(seen) <= 3 else [seen[0], seen[-1]]
-    tried = " … ".join(f"{_describe(f.plan.structure)}: {f.lowest} to {f.highest}" for f in shown)
+    spans = [f.span() for f in seen]
+    lowest, highest = min(lo for lo, _ in spans), max(hi for _, hi in spans)
+    shown = [0, len(seen) - 1] if len(seen) > 3 else range(len(seen))
+    tried = " … ".join(f"{_describe(seen[i].plan.structure)}: {spans[i][0]} to {spans[i][1]}"
+                       for i in shown)
     raise ValueError(
         f"target_bits={target:g} is out of reach for {family} on this input within "
         f"tolerance={tolerance:g}: the closest is {best.bits} bits "
@@ -328,25 +331,25 @@ def _efficient_width(shape):
     return math.ceil(shape[0] * shape[1] / 9)
 
 
-def _deepened(target, *, widths_of, params_of, build, s_eff, n_seeds, key,
-              max_params, goal):
-    """Search depth, then width, for a layout that adds identical full-resolution layers.
+def _solve_depth(target, *, widths_of, params_of, build, s_eff, max_params):
+    """Depth and capacity function for a layout that adds identical full-resolution layers.
 
     ``build(widths, extra)`` builds with cheap weights. Each extra layer adds
     the same bits (same width, same resolution, same bits feeding it), so a
     width tuple's capacity at depth ``n`` is ``b0 + n·step`` from the two
-    shallow builds ``extra=0`` and ``extra=1``; the depth is solved at the
-    efficient width, then the width is searched at that depth.
+    shallow builds ``extra=0`` and ``extra=1``. The depth is solved at the
+    efficient width. Returns ``(n, measure)``, ``measure(widths)`` giving the
+    bits at depth ``n`` without building it, or None when no layer fits.
     """
-    affine: dict[tuple, tuple[int, int]] = {}
-    measure = _capacity_of(lambda w: build(w, 0))
+    lines: dict[tuple, tuple[int, int]] = {}
+    measure0 = _capacity_of(lambda w: build(w, 0))
     measure1 = _capacity_of(lambda w: build(w, 1))
 
     def line(w):
-        if w not in affine:
-            b0 = measure(w)
-            affine[w] = (b0, measure1(w) - b0)
-        return affine[w]
+        if w not in lines:
+            b0 = measure0(w)
+            lines[w] = (b0, measure1(w) - b0)
+        return lines[w]
 
     w_eff = widths_of(s_eff)
     b0, step = line(w_eff)
@@ -356,14 +359,11 @@ def _deepened(target, *, widths_of, params_of, build, s_eff, n_seeds, key,
         return None
     n = int(min(max(1, round((target - b0) / step)), (max_params - p0) // dp))
 
-    def measure_n(w):
+    def measure(w):
         b, st = line(w)
         return b + n * st
 
-    plan = _Plan(structure={key: n}, widths_of=widths_of,
-                 params_of=lambda w: params_of(w, n), measure=measure_n,
-                 build=lambda w, seeds: build(w, n, "real", seeds), n_seeds=n_seeds(n))
-    return _fit(plan, target, max_params=max_params, goal=goal)
+    return n, measure
 
 
 def _init(kind, seed):
@@ -490,7 +490,7 @@ def mlp(input_shape, n_classes, *, target_bits, depth=1, input_pool=None, activa
             return
         first = _fit(plan(1), target, max_params=max_params, goal=goal)
         yield first
-        if len(shape) == 3 and (first is None or target < first.highest):
+        if len(shape) == 3 and (first is None or not first.above_reach):
             pooled = {tuple(shape[:2])}
             for pool in range(2, min(shape[:2]) + 1):  # fewer inputs, cheaper units
                 size = (math.ceil(shape[0] / pool), math.ceil(shape[1] / pool))
@@ -601,10 +601,10 @@ def _cnn_fits(target, tolerance, max_params, extra, *, key, widths_of, params_of
     """Width up to the efficient width (or the fixed depth), then depth: lazily."""
     goal = (tolerance or DEFAULT_TOLERANCE) / 4
 
-    def plan(n, s_cap=math.inf):
+    def plan(n, s_cap=math.inf, measure=None):
         return _Plan(structure={key: n}, widths_of=widths_of,
                      params_of=lambda w: params_of(w, n),
-                     measure=_capacity_of(lambda w: build(w, n)),
+                     measure=measure or _capacity_of(lambda w: build(w, n)),
                      build=lambda w, seeds: build(w, n, "real", seeds), n_seeds=n_seeds(n),
                      s_cap=s_cap)
 
@@ -614,9 +614,11 @@ def _cnn_fits(target, tolerance, max_params, extra, *, key, widths_of, params_of
     first = _fit(plan(0, s_cap=s_eff), target, max_params=max_params, goal=goal)
     yield first
     if first is not None and first.bits < target:
-        yield _deepened(target, widths_of=widths_of, params_of=params_of, build=build,
-                        s_eff=s_eff, n_seeds=n_seeds, key=key, max_params=max_params,
-                        goal=goal)
+        depth = _solve_depth(target, widths_of=widths_of, params_of=params_of, build=build,
+                             s_eff=s_eff, max_params=max_params)
+        if depth is not None:
+            n, measure = depth
+            yield _fit(plan(n, measure=measure), target, max_params=max_params, goal=goal)
 
 
 # --------------------------------------------------------------------------- resnet

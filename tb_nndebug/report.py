@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import metadata
-
-SEVERITIES = ("error", "warning", "info", "ok")
+from .diagnosis import SEVERITIES, _get, count_by_severity, worst_severity
 
 #: Keras's TensorBoard callback writes per-epoch scalars as ``epoch_<metric>``
 #: into ``<log_dir>/train`` and ``<log_dir>/validation`` (Keras 3.15 also
@@ -215,21 +214,8 @@ def markers(findings: Iterable[Mapping]) -> list[dict]:
 
 def severity_counts(findings: Iterable[Mapping]) -> tuple[dict, str | None]:
     """Counts of findings by severity (all four keys) and the worst severity present."""
-    counts = {s: 0 for s in SEVERITIES}
-    for f in findings:
-        sev = f.get("severity")
-        if sev in counts:
-            counts[sev] += 1
-    worst = next((s for s in SEVERITIES if counts[s]), None)
-    return counts, worst
-
-
-def _get(doc, *path):
-    for key in path:
-        if not isinstance(doc, Mapping):
-            return None
-        doc = doc.get(key)
-    return doc
+    findings = list(findings)
+    return count_by_severity(findings), worst_severity(findings)
 
 
 def _last_value(values) -> float | None:
