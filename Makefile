@@ -26,7 +26,7 @@ frontend/node_modules/.package-lock.json: frontend/package.json frontend/package
 
 node: frontend/node_modules/.package-lock.json
 
-# Rebuild the committed bundle in tb_nndebug/static/ from frontend/.
+# Rebuild the committed bundle in tb_nndebug/plugin/static/ from frontend/.
 frontend: node
 	cd frontend && npm run build
 
@@ -49,7 +49,7 @@ bench: install chromium node
 
 # Refresh the README's screenshots from the browser tests.
 screenshots: install chromium node
-	NNDEBUG_SCREENSHOTS=docs/screenshots $(PY) -m pytest -q tests/test_browser_tab.py
+	NNDEBUG_SCREENSHOTS=docs/screenshots $(PY) -m pytest -q tests/plugin/test_browser_tab.py
 
 clean:
 	rm -rf $(VENV) frontend/node_modules build dist *.egg-info

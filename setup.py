@@ -13,7 +13,7 @@ setup(
     python_requires=">=3.9",
     packages=find_packages(include=["tb_nndebug", "tb_nndebug.*"]),
     package_data={
-        "tb_nndebug": ["static/*", "data/*.md", "data/*/*"],
+        "tb_nndebug": ["plugin/static/*", "data/*.md", "data/*/*"],
     },
     install_requires=[
         # pip does not count tensorflow-cpu as satisfying this; install

@@ -178,7 +178,7 @@ def main(argv=None) -> int:
         args.runs, args.repeats, args.switches = 20, 1, 5
 
     raw = BUNDLE.read_bytes()
-    print(f"bundle tb_nndebug/static/index.js: {len(raw) / 1024:.1f} KiB raw, "
+    print(f"bundle tb_nndebug/plugin/static/index.js: {len(raw) / 1024:.1f} KiB raw, "
           f"{len(gzip.compress(raw, 9)) / 1024:.1f} KiB gzip")
 
     tmp = None

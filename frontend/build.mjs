@@ -1,4 +1,4 @@
-// Builds src/ into ONE minified ES module (CSS inside) at tb_nndebug/static/index.js.
+// Builds src/ into ONE minified ES module (CSS inside) at tb_nndebug/plugin/static/index.js.
 // Usage: node build.mjs [--outfile PATH]   (the freshness test builds into a temp file)
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
@@ -7,7 +7,7 @@ import * as esbuild from "esbuild";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const i = process.argv.indexOf("--outfile");
-const outfile = i > 0 ? path.resolve(process.argv[i + 1]) : path.join(here, "..", "tb_nndebug", "static", "index.js");
+const outfile = i > 0 ? path.resolve(process.argv[i + 1]) : path.join(here, "..", "tb_nndebug", "plugin", "static", "index.js");
 
 // `import css from "./x.css?raw"` → the minified stylesheet as a string (Vite/vitest understand the same import).
 const rawCss = {

@@ -32,10 +32,11 @@ _EXPORTS = {
     "diagnose": "tb_nndebug.diagnosis",
     "Finding": "tb_nndebug.diagnosis",
     "THRESHOLDS": "tb_nndebug.diagnosis",
-    # logging
+    # logging and reading back
     "DebuggerCallback": "tb_nndebug.callback",
+    "read_records": "tb_nndebug.records.reading",
 }
-_SUBMODULES = {"summary", "models", "datasets", "diagnosis", "metadata", "measures"}
+_SUBMODULES = {"summary", "models", "datasets", "diagnosis", "metadata", "measures", "records"}
 
 __all__ = sorted(_EXPORTS) + sorted(_SUBMODULES)
 

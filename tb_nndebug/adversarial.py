@@ -287,7 +287,7 @@ def _rgb(img: np.ndarray) -> np.ndarray:
 
 
 def _png_data_url(img: np.ndarray) -> str:
-    from .pictures import data_url
+    from .records.pictures import data_url
 
     return data_url(img)
 

@@ -121,7 +121,7 @@ def run(logdir, *, quick=True, random_state=0, progress=True, smoke=False) -> li
 
     from ..callback import DebuggerCallback
     from ..diagnosis import diagnose
-    from ..eventfiles import read_records
+    from ..records.reading import read_records
     from ..measures import dataset_complexity, model_capacity
 
     mode = "smoke" if smoke else ("quick" if quick else "full")

@@ -1,0 +1,290 @@
+"""Analyse a dataset (and optionally a saved model) without training: what
+``tb-nndebug analyze`` does.
+
+Writes one run (``<logdir>/<name>/debugger``) with the records that apply —
+``dataset`` (complexity, CSG, balance), ``model`` (capacity), accuracy on the
+data as a ``run_info`` fact (mirrored as the scalar
+``nndebug/run_info/accuracy``), ``robustness`` when asked — then reads the
+run back and diagnoses it, so the console shows exactly what the
+Debugger tab will show.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .datafiles import LoadedData, load_data
+
+STEPS = ("dataset", "model", "accuracy", "robustness", "diagnosis")
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What :func:`analyze` wrote and found.
+
+    Attributes
+    ----------
+    run_dir : str
+        The run directory written (``<logdir>/<name>/debugger``).
+    findings : tuple of Finding
+        Diagnosis of the records written, most severe first.
+    records : dict
+        The records read back (kind -> list), as ``GET /report`` returns them.
+    notes : tuple of str
+        What was guessed on the way (keys, label column, reshapes).
+    accuracy : float or None
+        The model's accuracy on DATA.
+    test_accuracy : float or None
+        The model's accuracy on the test data, if given.
+    """
+
+    run_dir: str
+    findings: tuple
+    records: dict = field(repr=False)
+    notes: tuple = ()
+    accuracy: float | None = None
+    test_accuracy: float | None = None
+
+
+def fit_inputs(x: np.ndarray, model, *, name: str = "DATA") -> np.ndarray:
+    """Reshape samples to the model's input shape when the sizes agree.
+
+    Raises
+    ------
+    ValueError
+        The model has several inputs, or a sample does not hold as many
+        values as the model's input.
+    """
+    shape = model.input_shape
+    if isinstance(shape, list):
+        if len(shape) != 1:
+            raise ValueError("--model: models with several inputs are not supported")
+        shape = shape[0]
+    target = tuple(shape[1:])
+    have = tuple(x.shape[1:])
+    if have == target:
+        return x
+    if all(d is not None for d in target):
+        if int(np.prod(target)) == int(np.prod(have)):
+            return x.reshape((x.shape[0],) + target)
+    elif len(target) == len(have) and all(t in (None, h) for t, h in zip(target, have)):
+        return x
+    raise ValueError(
+        f"--model expects samples of shape {target}, but {name} samples have shape {have}"
+    )
+
+
+def label_codes(y: np.ndarray, n_outputs: int, *, name: str = "DATA"):
+    """Labels as the integer codes a classifier with ``n_outputs`` outputs predicts.
+
+    Integer labels are kept (they must lie in ``0..n_outputs-1``, or ``0..1``
+    for one sigmoid output); any other labels are numbered in sorted order.
+    Returns ``(codes, note)``; ``note`` is None when nothing was mapped.
+    """
+    y = np.asarray(y).reshape(len(y), -1)
+    if y.shape[1] > 1:  # one-hot
+        y = y.argmax(axis=1)
+    y = y.reshape(-1)
+    n_classes = max(n_outputs, 2)
+    note = None
+    if np.issubdtype(y.dtype, np.integer) or (
+        np.issubdtype(y.dtype, np.floating) and np.all(y == np.round(y))
+    ):
+        codes = y.astype(np.int64)
+    else:
+        classes, codes = np.unique(y.astype(str), return_inverse=True)
+        note = f"{name} labels numbered in sorted order: " + ", ".join(
+            f"{i}={c}" for i, c in enumerate(classes[:10]))
+    if codes.min() < 0 or codes.max() >= n_classes:
+        raise ValueError(
+            f"--model has {n_outputs} output(s) but {name} labels run from "
+            f"{codes.min()} to {codes.max()}"
+        )
+    return codes, note
+
+
+def accuracy(model, x, codes, *, batch_size: int = 256) -> float:
+    """Fraction of samples whose predicted class equals ``codes``."""
+    p = np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
+    p = p.reshape(len(p), -1)
+    if p.shape[1] == 1:
+        cut = 0.5 if (p.min() >= 0 and p.max() <= 1) else 0.0  # probabilities or logits
+        pred = (p[:, 0] > cut).astype(np.int64)
+    else:
+        pred = p.argmax(axis=1)
+    return float(np.mean(pred == codes))
+
+
+def _check_model_path(path) -> Path:
+    p = Path(os.fspath(path))
+    if not p.is_file():
+        raise ValueError(f"--model: no such file: {str(p)!r}")
+    if p.suffix not in (".keras", ".h5", ".hdf5"):
+        raise ValueError(f"--model: expected a .keras (or .h5) file, got {p.name!r}")
+    return p
+
+
+def _load_model(path):
+    p = _check_model_path(path)
+    import keras
+
+    try:
+        return keras.models.load_model(p, compile=False)
+    except Exception as exc:  # noqa: BLE001 - keras raises many kinds for a bad file
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"--model: cannot load {p.name!r}: {msg}") from None
+
+
+def _clear_previous_analysis(run_dir: Path, name: str) -> None:
+    """Let a new analysis replace an earlier one of the same name (stale records
+    of the old one would otherwise be diagnosed with the new), but never touch
+    a run something else wrote there, such as a training run's callback."""
+    from ..records.reading import read_records
+
+    files = [p for p in run_dir.glob("*tfevents*") if p.is_file()] if run_dir.is_dir() else []
+    if not files:
+        return
+    infos = read_records(run_dir).get("run_info", [])
+    if not any(r["value"].get("experiment") == "analyze" for r in infos):
+        raise ValueError(f"name {name!r}: {str(run_dir)!r} already holds a run not written by "
+                         "analyze; choose another --name")
+    for p in files:
+        p.unlink()
+
+
+def analyze(data, *, logdir, name: str | None = None, model=None, test=None, label=None,
+            csg: bool = True, robustness: int = 0, random_state: int = 0,
+            progress: bool = True, thresholds=None) -> Analysis:
+    """Measure a dataset (and a model), write a run, and diagnose it.
+
+    Parameters
+    ----------
+    data : str, path-like or LoadedData
+        A ``.npz`` / ``.csv`` file or an image folder (see
+        :func:`tb_nndebug.cli.datafiles.load_data`).
+    logdir : str or path-like
+        The TensorBoard logdir; the run goes to ``<logdir>/<name>/debugger``.
+    name : str, optional
+        Run name; defaults to the data file's stem.
+    model : str, path-like or keras.Model, optional
+        A saved ``.keras`` model, or a model object: adds its capacity (and the
+        capacity match), its accuracy and, with ``robustness``, its robustness.
+    test : str, path-like or LoadedData, optional
+        Held-out data to measure accuracy on (an ``.npz``'s own
+        ``x_test``/``y_test`` are used when not given).
+    label : str or int, optional
+        CSV label column (default: the last column).
+    csg : bool, default=True
+        Compute the cumulative spectral gradient (the slowest measure).
+    robustness : int, default=0
+        Number of samples to attack (0: skip): a seeded random subset of the
+        test data, else of ``data``.
+    random_state : int, default=0
+    progress : bool, default=True
+        Show a progress bar on stderr.
+    thresholds : dict, optional
+        Passed to :func:`tb_nndebug.diagnosis.diagnose`.
+
+    Returns
+    -------
+    Analysis
+    """
+    if isinstance(robustness, bool) or not isinstance(robustness, int) or robustness < 0:
+        raise ValueError(f"robustness must be a non-negative integer, got {robustness!r}")
+    loaded = data if isinstance(data, LoadedData) else load_data(data, label=label, name="DATA")
+    tested = None
+    if test is not None:
+        tested = test if isinstance(test, LoadedData) else load_data(test, label=label,
+                                                                     name="--test")
+    elif loaded.x_test is not None:
+        tested = LoadedData(x=loaded.x_test, y=loaded.y_test, source=loaded.source,
+                            format=loaded.format)
+    if name is None:
+        name = Path(loaded.source).stem or "data"
+    if not isinstance(name, str) or not name or name.startswith(("/", ".")):
+        raise ValueError(f"name must be a relative run name, got {name!r}")
+    notes = list(loaded.notes)
+    if tested is not None and tested is not loaded:
+        notes.extend(f"--test: {n}" for n in tested.notes)
+    if model is not None and not hasattr(model, "predict"):
+        _check_model_path(model)
+    # TensorFlow is imported only once the inputs are known to be readable, so a
+    # bad path fails in a blink.
+    import tensorflow as tf
+    from tqdm.auto import tqdm
+
+    from .. import summary
+    from ..diagnosis import diagnose
+    from ..records.reading import read_records
+
+    if model is not None and not hasattr(model, "predict"):
+        model = _load_model(model)
+    run_dir = Path(os.fspath(logdir)) / name / "debugger"
+    _clear_previous_analysis(run_dir, name)
+    run_dir.mkdir(parents=True, exist_ok=True)
+
+    steps = [s for s in STEPS
+             if (s not in ("model", "accuracy") or model is not None)
+             and (s != "robustness" or (model is not None and robustness))]
+    bar = tqdm(total=len(steps), disable=not progress, unit="step", leave=False)
+    acc = test_acc = None
+    facts = {"experiment": "analyze", "data": loaded.source, "data_format": loaded.format,
+             "n_samples": len(loaded.x), "notes": notes}
+    writer = tf.summary.create_file_writer(str(run_dir))
+    try:
+        with writer.as_default(step=0):
+            bar.set_description("dataset measures")
+            summary.dataset("train", loaded.x, loaded.y, step=0, csg=csg,
+                            random_state=random_state)
+            bar.update()
+            if model is not None:
+                bar.set_description("model capacity")
+                from ..measures import dataset_complexity
+
+                summary.model("model", model, step=0,
+                              complexity=dataset_complexity(loaded.x, loaded.y))
+                bar.update()
+                bar.set_description("accuracy")
+                n_out = int(np.prod(model.output_shape[1:]))
+                x_fit = fit_inputs(np.asarray(loaded.x, dtype=np.float32), model)
+                codes, note = label_codes(loaded.y, n_out)
+                if note:
+                    notes.append(note)
+                acc = accuracy(model, x_fit, codes)
+                facts["accuracy"] = acc
+                if tested is not None:
+                    xt = fit_inputs(np.asarray(tested.x, dtype=np.float32), model,
+                                    name="--test")
+                    ct, _ = label_codes(tested.y, n_out, name="--test")
+                    test_acc = accuracy(model, xt, ct)
+                    facts["test_accuracy"] = test_acc
+                bar.update()
+                if robustness:
+                    bar.set_description(f"robustness ({robustness} samples)")
+                    from ..adversarial import robustness as robustness_fn
+
+                    xr, cr = (xt, ct) if tested is not None else (x_fit, codes)
+                    pick = np.random.RandomState(random_state).permutation(len(xr))
+                    pick = np.sort(pick[:robustness])
+                    # the attack keeps inputs inside the data's range (images: [0, 1])
+                    clip = (min(0.0, float(xr.min())), max(1.0, float(xr.max())))
+                    result = robustness_fn(model, xr[pick], cr[pick], clip=clip,
+                                           random_state=random_state, batch_size=256,
+                                           progress=progress)
+                    summary.robustness("robustness", result, step=0)
+                    bar.update()
+                facts["model"] = getattr(model, "name", None)
+            summary.run_info("run_info", facts, step=0)
+        writer.flush()
+    finally:
+        writer.close()
+    bar.set_description("diagnosis")
+    records = read_records(run_dir)
+    findings = tuple(diagnose(records, thresholds=thresholds))
+    bar.update()
+    bar.close()
+    return Analysis(run_dir=str(run_dir), findings=findings, records=records,
+                    notes=tuple(notes), accuracy=acc, test_accuracy=test_acc)

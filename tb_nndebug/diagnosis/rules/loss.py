@@ -1,0 +1,74 @@
+"""The loss against the output layer and the labels (checks record)."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ..registry import Found, rule
+from ..view import num
+
+
+def loss_facts(R):
+    """``(checks document, step, output activation, loss name, from_logits, is cross-entropy)``."""
+    c = R.checks()
+    m = R.latest("model")
+    cdoc = c["value"] if c else {}
+    act = cdoc.get("output_activation") or (m["value"].get("output_activation") if m else None)
+    loss = cdoc.get("loss") if isinstance(cdoc.get("loss"), Mapping) else {}
+    lname = str(loss.get("name") or "")
+    is_ce = "crossentropy" in lname.lower() or lname in ("bce", "cce", "scce")
+    return cdoc, (c["step"] if c else None), act, lname, loss.get("from_logits"), is_ce
+
+
+@rule("training.logits_mismatch", severities=("error",), panel="checks", order=20,
+      fires_when="softmax/sigmoid + `from_logits=True`, or linear + `from_logits=False`")
+def logits_mismatch(R, T):
+    _, step, act, lname, from_logits, is_ce = loss_facts(R)
+    if is_ce and act in ("softmax", "sigmoid") and from_logits is True:
+        yield Found(
+            "error", f"{act} output with {lname}(from_logits=True)",
+            {"output_activation": act, "loss": lname, "from_logits": True},
+            f"Either drop the final {act} (keep from_logits=True, the numerically stable "
+            f"choice) or set from_logits=False: now the loss applies {act} a second time, "
+            "which squashes the gradients and slows or stalls learning.",
+            step)
+    elif is_ce and act == "linear" and from_logits is False:
+        yield Found(
+            "error", f"Linear output with {lname}(from_logits=False)",
+            {"output_activation": act, "loss": lname, "from_logits": False},
+            "Pass from_logits=True to the loss (or add a softmax/sigmoid output): the loss "
+            "treats raw scores as probabilities, clips them, and the gradients are wrong.",
+            step)
+
+
+def _label_problem(lname: str, lo: float, hi: float, n_out: float) -> str | None:
+    low = lname.lower()
+    if "sparse" in low or lname == "scce":
+        if lo < 0 or hi > n_out - 1:
+            return f"labels span {lo:g}..{hi:g} but the model has {int(n_out)} outputs"
+    elif "binary" in low or lname == "bce":
+        if lo < 0 or hi > 1:
+            return f"labels span {lo:g}..{hi:g} but binary cross-entropy needs 0..1"
+    elif lo < 0 or hi > 1:
+        return f"targets span {lo:g}..{hi:g}; categorical cross-entropy needs one-hot 0/1"
+    return None
+
+
+@rule("training.labels_out_of_range", severities=("error",), panel="checks", order=10,
+      fires_when="labels outside the output's range")
+def labels_out_of_range(R, T):
+    cdoc, step, _, lname, _, is_ce = loss_facts(R)
+    span = cdoc.get("label_range")
+    if not is_ce or not isinstance(span, (list, tuple)) or len(span) != 2:
+        return
+    lo, hi, n_out = num(span[0]), num(span[1]), num(cdoc.get("n_outputs"))
+    if lo is None or hi is None or n_out is None:
+        return
+    bad = _label_problem(lname, lo, hi, n_out)
+    if bad:
+        yield Found(
+            "error", bad[0].upper() + bad[1:],
+            {"label_range": [lo, hi], "n_outputs": int(n_out), "loss": lname},
+            "Make the output layer as wide as the number of classes and encode labels as "
+            "0..K-1 (sparse) or one-hot (categorical); out-of-range labels give NaN or a "
+            "silently wrong loss.",
+            step)

@@ -1,0 +1,70 @@
+"""What the diagnosis could not see: unmeasured data, failed diagnostics, unreadable records."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ..registry import Found, rule
+from ..view import first_line
+
+#: The id of the finding for a diagnostic that failed (also given by
+#: ``diagnose`` for a rule that could not read the records).
+DIAGNOSTIC_FAILED = "diagnostic.failed"
+
+
+@rule("dataset.not_measured", severities=("info",), panel="capacity", order=240,
+      fires_when="a `checks` record but no `dataset` record")
+def dataset_not_measured(R, T):
+    c = R.checks()
+    if c is None or R.entries("dataset"):
+        return
+    skipped = c["value"].get("dataset_skipped")
+    if skipped:
+        yield Found(
+            "info", "Dataset not measured: " + first_line(skipped),
+            {"train_data_given": c["value"].get("train_data_given"), "reason": skipped},
+            "The paper's capacity and balance measures are defined for classification; the "
+            "training checks (loss, gradients, units, learning rate) still apply.",
+            c["step"])
+        return
+    yield Found(
+        "info", "No dataset record: capacity, balance and class overlap were not checked",
+        {"train_data_given": c["value"].get("train_data_given")},
+        "Pass train_data=(X, y) to DebuggerCallback (or call tb_nndebug.summary.dataset) so "
+        "the model's size can be judged against what the data needs.",
+        c["step"])
+
+
+@rule(DIAGNOSTIC_FAILED, severities=("warning",), panel="checks", order=250,
+      fires_when="per entry of a `diagnostic_error` record, or a rule that could not read the "
+                 "records")
+def diagnostic_failed(R, T):
+    for e in R.entries("diagnostic_error"):
+        v = e["value"]
+        errs = v.get("errors") if isinstance(v.get("errors"), list) else [
+            {"diagnostic": v.get("diagnostic"), "error": v.get("error")}]
+        for err in errs:
+            if not isinstance(err, Mapping):
+                continue
+            at = err.get("epoch", v.get("epoch"))  # a cumulative record dates each failure
+            yield Found(
+                "warning",
+                f"Diagnostic '{err.get('diagnostic')}' failed: {first_line(err.get('error'))}",
+                {"diagnostic": err.get("diagnostic"), "error": err.get("error"),
+                 "epoch": at},
+                "Training went on without this check; its findings are missing. Report the "
+                "error with the model's summary if it is a tb_nndebug bug.",
+                at if isinstance(at, int) and not isinstance(at, bool) else e["step"])
+
+
+@rule("record.unsupported", severities=("warning",), panel="checks", order=260,
+      fires_when="per entry of `records[\"_errors\"]` (a record the reader could not decode)")
+def record_unsupported(R, T):
+    for err in R.errors():
+        yield Found(
+            "warning",
+            f"Record '{err.get('tag')}' could not be read: {first_line(err.get('error'))}",
+            {"tag": err.get("tag"), "kind": err.get("kind"), "run": err.get("run"),
+             "step": err.get("step"), "error": err.get("error")},
+            "Upgrade tb_nndebug if the record is newer than this reader; otherwise rewrite "
+            "the run. The rest of the report is unaffected.",
+            None)
