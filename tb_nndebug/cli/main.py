@@ -1,4 +1,5 @@
-"""The ``tb-nndebug`` command: ``analyze`` a dataset (and model), or run the ``demo``.
+"""The ``tb-nndebug`` command: ``analyze`` a dataset (and model), ``report`` what a logdir
+holds, or run the ``demo``.
 
 Errors print one line on stderr and exit with status 2 (``--debug`` shows the
 traceback instead); ``analyze --fail-on`` exits with 1 when the diagnosis
@@ -24,6 +25,7 @@ examples:
   tb-nndebug analyze creditcard.csv --label Class --logdir runs
   tb-nndebug analyze digits.npz --model model.keras --logdir runs --robustness 20
   tb-nndebug analyze photos/ --model cnn.keras --test photos_test/ --logdir runs
+  tb-nndebug report runs/exp1 --fail-on warning   # the Debugger tab's findings, in CI
   tb-nndebug demo --serve                 # the paper's experiments, then TensorBoard
   tb-nndebug demo --only table1 sizing    # just two groups
 
@@ -52,6 +54,20 @@ examples:
   tb-nndebug analyze digits.npz --model digits.keras --logdir runs --name digits-mlp
   tb-nndebug analyze mnist_png/ --model cnn.keras --robustness 20 --logdir runs
   tb-nndebug analyze data.npz --logdir runs --fail-on error   # for CI: exit 1 on errors
+
+exit status: 0 ok; 1 findings at or above --fail-on; 2 bad input or failure."""
+
+_REPORT_DESCRIPTION = """\
+Print the findings of every debugger run under PATH (a logdir or one run
+directory), read from the event files the way the Debugger tab reads them:
+the same records, the same unreadable ones (record.unsupported), the same
+findings. PATH may be a URL TensorFlow's file system knows (gs://, ram://)."""
+
+_REPORT_EPILOG = """\
+examples:
+  tb-nndebug report runs                       # every run under runs/
+  tb-nndebug report runs/exp1/debugger --json  # one run, machine-readable
+  tb-nndebug report runs --fail-on warning     # for CI: exit 1 on warnings or errors
 
 exit status: 0 ok; 1 findings at or above --fail-on; 2 bad input or failure."""
 
@@ -119,6 +135,16 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--robustness", type=int, default=0, metavar="N",
                    help="attack N samples to measure robustness (needs --model; default 0)")
     a.add_argument("--fail-on", choices=("error", "warning", "never"), default="never",
+                   help="exit 1 if a finding is at least this severe (default: never)")
+
+    r = sub.add_parser(
+        "report", parents=[common], formatter_class=_Formatter,
+        help="print the findings of the debugger runs in a logdir",
+        description=_REPORT_DESCRIPTION, epilog=_REPORT_EPILOG)
+    r.add_argument("path", metavar="PATH", help="a logdir or one run directory")
+    r.add_argument("--json", action="store_true",
+                   help="print {\"runs\": [{\"run\", \"findings\", \"warnings\"}]} as JSON")
+    r.add_argument("--fail-on", choices=("error", "warning", "never"), default="never",
                    help="exit 1 if a finding is at least this severe (default: never)")
 
     d = sub.add_parser(
@@ -209,13 +235,52 @@ def _cmd_analyze(args) -> int:
     print(format_findings(result.findings))
     print()
     print(f"open it: tensorboard --logdir {args.logdir}  (Debugger tab)")
-    if args.fail_on != "never":
+    return _exit_status(result.findings, args.fail_on)
+
+
+def _exit_status(findings, fail_on: str) -> int:
+    """EXIT_FINDINGS when a finding is at least as severe as ``fail_on``."""
+    if fail_on != "never":
         from ..diagnosis import SEVERITIES
 
-        limit = SEVERITIES.index(args.fail_on)
-        if any(SEVERITIES.index(f.severity) <= limit for f in result.findings):
+        limit = SEVERITIES.index(fail_on)
+        if any(SEVERITIES.index(f["severity"] if isinstance(f, dict) else f.severity) <= limit
+               for f in findings):
             return EXIT_FINDINGS
     return EXIT_OK
+
+
+def _cmd_report(args) -> int:
+    import json
+
+    from .._text import format_findings
+    from ..diagnosis import diagnose
+    from ..records import reading
+
+    if not args.debug:
+        _import_tensorflow_quietly()
+    import tensorflow as tf
+
+    if not tf.io.gfile.isdir(args.path):
+        raise CLIError(f"PATH: no such directory: {args.path!r}")
+    runs = reading.find_runs(args.path)
+    if not runs:
+        raise CLIError(f"PATH: no debugger runs (nndebug records) under {args.path!r}")
+    out, every = [], []
+    for run_dir in runs:
+        name = os.path.relpath(run_dir, args.path) if "://" not in run_dir else run_dir
+        decoded = reading.RunReader(run_dir).read(run=name)
+        findings = [f.to_dict() for f in diagnose(decoded.for_diagnosis())]
+        every.extend(findings)
+        out.append({"run": name, "findings": findings, "warnings": decoded.warnings})
+    if args.json:
+        print(json.dumps({"runs": out}, indent=1, allow_nan=False))
+    else:
+        for entry in out:
+            print(f"run: {entry['run']}")
+            print(format_findings(entry["findings"]))
+            print()
+    return _exit_status(every, args.fail_on)
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -300,9 +365,8 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        if args.command == "analyze":
-            return _cmd_analyze(args)
-        return _cmd_demo(args)
+        commands = {"analyze": _cmd_analyze, "report": _cmd_report, "demo": _cmd_demo}
+        return commands[args.command](args)
     except KeyboardInterrupt:
         print("tb-nndebug: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
