@@ -7,7 +7,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 LOGDIR ?= runs
 PORT   ?= 6006
 
-.PHONY: install chromium node demo demo-full test test-py test-js bench frontend screenshots clean
+.PHONY: install chromium node demo demo-full test test-py test-js lint bench frontend screenshots clean
 
 $(STAMP): setup.py
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -36,7 +36,12 @@ test-js: node
 test-py: install chromium node
 	$(PY) -m pytest
 
-test: test-js test-py
+# Style, complexity (ruff.toml) and the one-way import contract between stages (.importlinter).
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+
+test: lint test-js test-py
 
 demo: install
 	$(VENV)/bin/tb-nndebug demo --logdir $(LOGDIR) --serve --port $(PORT)

@@ -10,7 +10,7 @@ setup(
     ),
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
-    python_requires=">=3.9",
+    python_requires=">=3.10",
     packages=find_packages(include=["tb_nndebug", "tb_nndebug.*"]),
     package_data={
         "tb_nndebug": ["plugin/static/*", "data/*.md", "data/*/*"],
@@ -38,7 +38,7 @@ setup(
             # the reference implementation of CSG, used only as a test oracle
             "spectral-metric==0.6.1",
         ],
-        "dev": ["ruff"],
+        "dev": ["ruff>=0.17,<0.18", "import-linter>=2.16,<3"],
     },
     entry_points={
         "tensorboard_plugins": ["nndebug = tb_nndebug.plugin:DebuggerPlugin"],

@@ -1,4 +1,5 @@
-"""Plain-value helpers every stage shares: finite numbers, JSON-ready values, paths into documents."""
+"""Plain-value helpers every stage shares: finite numbers, JSON-ready values, paths
+into documents."""
 from __future__ import annotations
 
 import math

@@ -114,10 +114,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help="random_state for every random choice (default: 0)")
     common.add_argument("--no-progress", dest="progress", action="store_false",
                         help="no progress bars")
+    gate = argparse.ArgumentParser(add_help=False)
+    gate.add_argument("--fail-on", choices=("error", "warning", "never"), default="never",
+                      help="exit 1 if a finding is at least this severe (default: never)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     a = sub.add_parser(
-        "analyze", parents=[common], formatter_class=_Formatter,
+        "analyze", parents=[common, gate], formatter_class=_Formatter,
         help="measure a dataset (and model) and print the diagnosis",
         description=_ANALYZE_DESCRIPTION, epilog=_ANALYZE_EPILOG)
     a.add_argument("data", metavar="DATA", help=".npz file, .csv file or image folder")
@@ -134,18 +137,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="compute the cumulative spectral gradient (default: yes)")
     a.add_argument("--robustness", type=int, default=0, metavar="N",
                    help="attack N samples to measure robustness (needs --model; default 0)")
-    a.add_argument("--fail-on", choices=("error", "warning", "never"), default="never",
-                   help="exit 1 if a finding is at least this severe (default: never)")
 
     r = sub.add_parser(
-        "report", parents=[common], formatter_class=_Formatter,
+        "report", parents=[common, gate], formatter_class=_Formatter,
         help="print the findings of the debugger runs in a logdir",
         description=_REPORT_DESCRIPTION, epilog=_REPORT_EPILOG)
     r.add_argument("path", metavar="PATH", help="a logdir or one run directory")
     r.add_argument("--json", action="store_true",
                    help="print {\"runs\": [{\"run\", \"findings\", \"warnings\"}]} as JSON")
-    r.add_argument("--fail-on", choices=("error", "warning", "never"), default="never",
-                   help="exit 1 if a finding is at least this severe (default: never)")
 
     d = sub.add_parser(
         "demo", parents=[common], formatter_class=_Formatter,

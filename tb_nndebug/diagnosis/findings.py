@@ -79,6 +79,9 @@ def count_by_severity(findings: Iterable) -> dict:
 
 
 def worst_severity(findings: Iterable) -> str | None:
-    """The most severe severity among ``findings`` (None when empty), as :func:`count_by_severity`."""
+    """The most severe severity among ``findings`` (None when empty).
+
+    Reads ``findings`` as :func:`count_by_severity` does.
+    """
     ranks = [SEVERITY_RANK[sev] for sev in map(_severity, findings) if sev in SEVERITY_RANK]
     return SEVERITIES[min(ranks)] if ranks else None

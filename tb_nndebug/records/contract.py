@@ -11,7 +11,6 @@ from its metadata alone. The JSON shapes of each kind are written out in
 from __future__ import annotations
 
 import json
-import math
 from typing import Any, Mapping
 
 from tensorboard.compat.proto import summary_pb2
@@ -84,6 +83,22 @@ def create_summary_metadata(kind: str, description: str | None = None):
     )
 
 
+def _json_object(data, what: str) -> dict:
+    """``data`` (UTF-8 bytes) as a JSON object, else :class:`RecordError` naming ``what``.
+
+    Deep nesting (``RecursionError``) and integers past Python's digit limit
+    (``ValueError``) are errors of the record too, not of the reader.
+    """
+    try:
+        obj = json.loads(bytes(data).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise RecordError(f"{what} is not valid JSON: {type(exc).__name__}: "
+                          f"{str(exc)[:200]}") from None
+    if not isinstance(obj, dict):
+        raise RecordError(f"{what} is not a JSON object")
+    return obj
+
+
 def parse_plugin_content(content: bytes) -> dict:
     """Read ``{"kind", "version"}`` from a series' plugin content.
 
@@ -93,12 +108,7 @@ def parse_plugin_content(content: bytes) -> dict:
         If the content is not JSON, names no known kind, or is of a version
         newer than this reader understands.
     """
-    try:
-        meta = json.loads(bytes(content).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RecordError(f"plugin content is not JSON: {exc}") from None
-    if not isinstance(meta, dict):
-        raise RecordError("plugin content is not a JSON object")
+    meta = _json_object(content, "plugin content")
     kind, version = meta.get("kind"), meta.get("version")
     if kind not in KINDS:
         raise RecordError(f"unknown record kind {kind!r}")
@@ -145,12 +155,7 @@ def decode_record(data: Any) -> dict:
         data = data.encode("utf-8")
     if not isinstance(data, (bytes, bytearray)):
         raise RecordError(f"record is {type(data).__name__}, not text")
-    try:
-        doc = json.loads(bytes(data).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RecordError(f"record is not valid JSON: {exc}") from None
-    if not isinstance(doc, dict):
-        raise RecordError("record is not a JSON object")
+    doc = _json_object(data, "record")
     parse_plugin_content(
         json.dumps({"kind": doc.get("kind"), "version": doc.get("version")}).encode()
     )

@@ -81,7 +81,8 @@ HEALTHY_VACC = [0.5, 0.8, 0.87, 0.9, 0.92, 0.93, 0.94]
 def healthy(**over):
     rec = {"dataset": [dataset()], "model": [model(2112)], "checks": [checks()],
            "training": [training(HEALTHY_LOSS, HEALTHY_VAL, HEALTHY_ACC, HEALTHY_VACC,
-                                 grads=[{"layer": "d0", "norm": 0.1}, {"layer": "d1", "norm": 0.09}],
+                                 grads=[{"layer": "d0", "norm": 0.1},
+                                        {"layer": "d1", "norm": 0.09}],
                                  dead=[{"layer": "d0", "fraction": 0.1, "units": 32}],
                                  weight_update_ratio=0.03, probe_loss=0.2,
                                  probe_loss_finite=True)]}
@@ -266,7 +267,8 @@ def test_not_normalized_is_ranked_above_the_instability_it_causes():
     recs = {"checks": [checks(input_range=[0.0, 255.0], input_mean=33.0, input_std=78.0,
                               initial_loss=2.3)],
             "training": [training([500.0, 40.0, 30.0],
-                                  grads=[{"layer": "a", "norm": 500.0}, {"layer": "b", "norm": 2.0}])]}
+                                  grads=[{"layer": "a", "norm": 500.0},
+                                         {"layer": "b", "norm": 2.0}])]}
     f = diagnose(recs)
     assert f[0].id == "data.not_normalized" and f[0].severity == "error"
     assert by_id(f, "training.lr_too_high").evidence["likely_cause"] == "data.not_normalized"
@@ -291,7 +293,8 @@ def test_vanishing_and_exploding_gradients_from_norm_ratios():
 
 
 def test_dead_units_above_half_a_layer():
-    dead = [{"layer": "a", "fraction": 0.4, "units": 10}, {"layer": "b", "fraction": 1.0, "units": 8}]
+    dead = [{"layer": "a", "fraction": 0.4, "units": 10},
+            {"layer": "b", "fraction": 1.0, "units": 8}]
     f = by_id(diagnose({"training": [training([1, 0.9], dead=dead)]}), "training.dead_units")
     assert [x["layer"] for x in f.evidence["layers"]] == ["b"]
     assert f.panel == "layers"

@@ -10,19 +10,16 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 import tempfile
-import time
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
 pytest.importorskip("playwright.sync_api")
-from playwright.sync_api import expect  # noqa: E402
-
 import browser_logdir  # noqa: E402
 from browser_support import CHROMIUM, chromium  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 from tb_process import tensorboard_process  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.tensorboard, pytest.mark.training]
@@ -41,7 +38,8 @@ def tb(logdir):
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make chromium` installs Debian's Chromium")
     with tensorboard_process(logdir) as proc:
-        proc.wait_for("/data/plugin/nndebug/runs", lambda d: {r["run"] for r in d["runs"]} >= set(RUNS))
+        proc.wait_for("/data/plugin/nndebug/runs",
+                      lambda d: {r["run"] for r in d["runs"]} >= set(RUNS))
         yield proc
 
 
@@ -66,7 +64,8 @@ def page(browser_context):
 def open_tab(page, tb, hash_=""):
     """TensorBoard's own page, then a click on its Debugger tab; returns the tab's frame."""
     page.goto(tb.url + "/")
-    page.locator(".plugin-name, a, button, [role=tab]").filter(has_text=re.compile(r"^\s*Debugger\s*$", re.I)).first.click()
+    tab_name = re.compile(r"^\s*Debugger\s*$", re.I)
+    page.locator(".plugin-name, a, button, [role=tab]").filter(has_text=tab_name).first.click()
     frame = page.frame_locator("iframe").first
     frame.locator(".nnd-run").first.wait_for()
     if hash_:
@@ -94,7 +93,8 @@ def test_a_flagged_run_shows_its_findings_first_then_charts(page, tb):
     assert re.search(r"\d{3},\d{3} bits", text), text          # thousands separators and units
     assert "capacity.oversized" in text and "→" in text        # the id and the advice
     frame.locator('[data-chart="capacity"] svg').last.wait_for()
-    for chart in ("capacity", "layers", "balance", "csg", "min-eps", "robust-accuracy", "curve-loss", "curve-accuracy"):
+    for chart in ("capacity", "layers", "balance", "csg", "min-eps", "robust-accuracy",
+                  "curve-loss", "curve-accuracy"):
         expect(frame.locator(f'[data-chart="{chart}"] svg').last).to_be_visible()
     assert frame.locator(".nnd-examples img").count() >= 3      # adversarial thumbnails
     # the loss curve has a marker where a finding fired
@@ -120,14 +120,16 @@ def test_the_compare_table_sorts_by_the_clicked_column(page, tb):
 
     def column(key):
         idx = frame.locator("thead th").evaluate_all(
-            "(ths, key) => ths.findIndex(th => th.querySelector('button').dataset.key === key)", key)
+            "(ths, key) => ths.findIndex(th => th.querySelector('button').dataset.key === key)",
+            key)
         return frame.locator("tbody tr").evaluate_all(
             "(trs, i) => trs.map(tr => [tr.dataset.run, tr.children[i].textContent])", idx)
 
     frame.locator('button[data-key="model_bits"]').click()
     expect(frame.locator('th[aria-sort="ascending"]')).to_contain_text("Model bits")
     rows = column("model_bits")
-    assert [r for r, _ in rows] == ["undersized/debugger", "oversized/debugger", f"{browser_logdir.XSS_RUN}/debugger"]
+    assert [r for r, _ in rows] == ["undersized/debugger", "oversized/debugger",
+                                    f"{browser_logdir.XSS_RUN}/debugger"]
     frame.locator('button[data-key="model_bits"]').click()
     expect(frame.locator('th[aria-sort="descending"]')).to_contain_text("Model bits")
     rows = column("model_bits")
@@ -140,7 +142,8 @@ def test_the_compare_table_sorts_by_the_clicked_column(page, tb):
 
 
 def test_a_link_with_the_hash_reopens_the_run_and_view(page, tb):
-    page.goto(f"{tb.url}/data/plugin_entry.html?name=nndebug#run={quote('undersized/debugger', safe='')}")
+    run = quote("undersized/debugger", safe="")
+    page.goto(f"{tb.url}/data/plugin_entry.html?name=nndebug#run={run}")
     expect(page.locator(".nnd-run-title")).to_have_text("undersized/debugger")
     expect(page.locator('[data-finding-id="capacity.too_small"]')).to_be_visible()
     page.goto(f"{tb.url}/data/plugin_entry.html?name=nndebug#view=compare&sort=median_eps&desc=1")
@@ -192,7 +195,8 @@ def test_reload_picks_up_a_new_run_and_keeps_selection_and_scroll(page, tb, logd
     from tb_nndebug import summary
     with tf.summary.create_file_writer(str(logdir / "late" / "debugger")).as_default():
         summary.balance("balance", [0] * 50 + [1] * 50, step=0)
-    tb.wait_for("/data/plugin/nndebug/runs", lambda d: any(r["run"] == "late/debugger" for r in d["runs"]))
+    tb.wait_for("/data/plugin/nndebug/runs",
+                lambda d: any(r["run"] == "late/debugger" for r in d["runs"]))
     frame.get_by_role("button", name=re.compile("Reload")).click()
     expect(frame.locator('.nnd-run[data-run="late/debugger"]')).to_have_count(1)
     expect(frame.locator(".nnd-run-selected")).to_have_attribute("data-run", "oversized/debugger")
@@ -204,7 +208,8 @@ def test_the_tab_works_under_a_path_prefix(page, logdir):
     """Relative URLs only: the same tab behind --path_prefix (as behind a proxy)."""
     with tensorboard_process(logdir, "--path_prefix=/proxied/tb") as prefixed:
         assert prefixed.url.endswith("/proxied/tb")
-        prefixed.wait_for("/data/plugin/nndebug/runs", lambda d: {r["run"] for r in d["runs"]} >= set(RUNS))
+        prefixed.wait_for("/data/plugin/nndebug/runs",
+                          lambda d: {r["run"] for r in d["runs"]} >= set(RUNS))
         frame = open_tab(page, prefixed)
         frame.locator('.nnd-run[data-run="undersized/debugger"]').click()
         expect(frame.locator('[data-finding-id="capacity.too_small"]')).to_be_visible()

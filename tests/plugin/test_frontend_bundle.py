@@ -12,7 +12,8 @@ BUNDLE = ROOT / "tb_nndebug" / "plugin" / "static" / "index.js"
 
 def test_committed_bundle_is_fresh(tmp_path):
     npm = shutil.which("npm")
-    assert npm, "npm is not installed: the bundle cannot be rebuilt (`make node` installs the frontend's tools)"
+    assert npm, ("npm is not installed: the bundle cannot be rebuilt (`make node` installs the "
+                 "frontend's tools)")
     assert (FRONTEND / "node_modules" / "esbuild").is_dir(), (
         "frontend/node_modules is missing: run `make node` (npm ci in frontend/)")
     out = tmp_path / "index.js"

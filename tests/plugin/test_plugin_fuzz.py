@@ -47,19 +47,22 @@ def check(resp):
         json.loads(resp.data)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=200, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(route=st.sampled_from(["/runs", "/report", "/compare"]), query=params)
 def test_encoded_query_strings_never_answer_5xx(client, route, query):
     check(client.get(ROUTE + route + "?" + urllib.parse.urlencode(query)))
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=200, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(route=st.sampled_from(["/runs", "/report", "/compare"]), query=raw_queries)
 def test_raw_query_strings_never_answer_5xx(client, route, query):
     check(client.get(ROUTE + route, query_string=query))
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=200, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(path=st.text(max_size=40))
 def test_static_paths_never_answer_5xx_nor_leave_static(client, path):
     resp = client.get(ROUTE + "/static/" + urllib.parse.quote(path, safe="/%"))

@@ -16,7 +16,6 @@ from plugin_client import ROUTE, make_client
 from tb_nndebug.plugin import routes as plugin_module
 
 
-
 @pytest.fixture(scope="module")
 def logdir(nndebug_standard_logdir):
     return nndebug_standard_logdir

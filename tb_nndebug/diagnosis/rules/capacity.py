@@ -39,6 +39,12 @@ def verdict(R, T):
     return v, ev, m["step"]
 
 
+def _when(R, T, name):
+    """``(evidence, step)`` when the verdict is ``name``, else ``(None, None)``."""
+    res = verdict(R, T)
+    return (res[1], res[2]) if res is not None and res[0] == name else (None, None)
+
+
 def _layer_kinds(model_doc: Mapping) -> list:
     layers = model_doc.get("layers")
     if not isinstance(layers, (list, tuple)):
@@ -75,10 +81,9 @@ def _hint(R, ev):
           "model bits / expected bits below which the model is too small",
           alias="capacity.too_small_ratio")])
 def too_small(R, T):
-    res = verdict(R, T)
-    if res is None or res[0] != "too_small":
+    ev, step = _when(R, T, "too_small")
+    if ev is None:
         return
-    _, ev, step = res
     bits, expected = ev["model_bits"], ev["expected_bits"]
     yield Found(
         "warning",
@@ -98,10 +103,9 @@ def too_small(R, T):
           "every label"), "model bits / max bits above which the model can memorise",
           alias="capacity.oversized_ratio")])
 def oversized(R, T):
-    res = verdict(R, T)
-    if res is None or res[0] != "oversized":
+    ev, step = _when(R, T, "oversized")
+    if ev is None:
         return
-    _, ev, step = res
     bits, expected, max_bits = ev["model_bits"], ev["expected_bits"], ev["max_bits"]
     over = ev["memorise_ratio"] or 0.0
     yield Found(
@@ -119,10 +123,9 @@ def oversized(R, T):
 @rule("capacity.matched", severities=("ok",), panel="capacity", order=230,
       fires_when="`expected_bits` ≤ model bits ≤ `max_bits`")
 def matched(R, T):
-    res = verdict(R, T)
-    if res is None or res[0] != "matched":
+    ev, step = _when(R, T, "matched")
+    if ev is None:
         return
-    _, ev, step = res
     bits, expected, max_bits = ev["model_bits"], ev["expected_bits"], ev["max_bits"]
     yield Found(
         "ok",
