@@ -118,7 +118,8 @@ def loss_info(model) -> dict | None:
 
 def stochastic_layers(model) -> list[str]:
     return [layer.name for layer in flat_layers(model) if type(layer).__name__ in STOCHASTIC_KINDS
-            or (type(layer).__name__ not in ("Dense",) and "dropout" in type(layer).__name__.lower())]
+            or (type(layer).__name__ not in ("Dense",)
+                and "dropout" in type(layer).__name__.lower())]
 
 
 def learning_rate(model) -> float | None:

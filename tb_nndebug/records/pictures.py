@@ -8,13 +8,16 @@ array into a PNG file or an ``<img>``-ready data URL.
 """
 from __future__ import annotations
 
-import base64
-import io
 import math
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from .._images import data_url, png_bytes
+
+__all__ = ["data_url", "draw_balance", "draw_capacity", "draw_projection", "figure_to_array",
+           "png_bytes"]
 
 #: Default figure size in inches and resolution: 640 x 440 pixels.
 FIGSIZE = (6.4, 4.4)
@@ -32,45 +35,6 @@ def figure_to_array(fig) -> np.ndarray:
     canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
     canvas.draw()
     return np.array(canvas.buffer_rgba(), dtype=np.uint8, copy=True)
-
-
-def png_bytes(image) -> bytes:
-    """Encode an ``(H, W)``, ``(H, W, 3)`` or ``(H, W, 4)`` image as PNG bytes.
-
-    Float images are taken to be in [0, 1]; integer images in [0, 255].
-    """
-    import matplotlib.image as mpimg
-
-    arr = _check_image(image)
-    buf = io.BytesIO()
-    if arr.ndim == 2:
-        mpimg.imsave(buf, arr, format="png", cmap="gray", vmin=0, vmax=255)
-    else:
-        mpimg.imsave(buf, arr, format="png")
-    return buf.getvalue()
-
-
-def data_url(image) -> str:
-    """A ``data:image/png;base64,...`` URL of ``image`` (see :func:`png_bytes`)."""
-    return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode("ascii")
-
-
-def _check_image(image) -> np.ndarray:
-    arr = np.asarray(image)
-    if arr.ndim == 3 and arr.shape[2] == 1:
-        arr = arr[:, :, 0]
-    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (3, 4)):
-        raise ValueError(f"image must have shape (H, W), (H, W, 3) or (H, W, 4), got {arr.shape}")
-    if arr.size == 0:
-        raise ValueError("image is empty")
-    if np.issubdtype(arr.dtype, np.floating):
-        if not np.isfinite(arr).all():
-            raise ValueError("image contains NaN or infinite values")
-        arr = np.clip(arr, 0.0, 1.0)
-        arr = (arr * 255 + 0.5).astype(np.uint8)
-    elif arr.dtype != np.uint8:
-        arr = np.clip(arr, 0, 255).astype(np.uint8)
-    return arr
 
 
 def _class_colors(n: int):

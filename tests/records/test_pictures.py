@@ -14,7 +14,8 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def _is_rgba(img):
-    return img.dtype == np.uint8 and img.ndim == 3 and img.shape[2] == 4 and min(img.shape[:2]) > 100
+    return (img.dtype == np.uint8 and img.ndim == 3 and img.shape[2] == 4
+            and min(img.shape[:2]) > 100)
 
 
 def test_projection_draws_each_class_and_synthetic_points():

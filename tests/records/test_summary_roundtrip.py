@@ -62,11 +62,10 @@ def expected(X, y, model):
     def enc(kind, doc):
         return kind, json.loads(metadata.encode_record(kind, doc))
 
-    bal_doc = __import__("tb_nndebug.records.writers").records.writers._balance_doc(__import__("tb_nndebug").class_balance(y))
     return {
         "train": enc("dataset", summary.dataset_document("train", X, y, random_state=0)),
         "model": enc("model", summary.model_document("model", model)),
-        "labels": enc("balance", dict(bal_doc, name="labels", stage="before")),
+        "labels": enc("balance", summary.balance_document("labels", y, stage="before")),
         "checks": enc("checks", CHECKS),
         "run_info": enc("run_info", RUN_INFO),
         "diagnostic_error": enc("diagnostic_error", {
