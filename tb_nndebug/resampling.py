@@ -65,7 +65,30 @@ class _Prepared:
     n_onehot: int
 
 
-def _prepare(X, y, *, min_classes: int = 2) -> _Prepared:
+def prepare(X, y, *, min_classes: int = 2) -> _Prepared:
+    """Validate ``X``/``y`` for resampling and flatten them.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, ...)
+        Features (tables or images); each sample is flattened.
+    y : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Class labels: ints or strings, a column, or one-hot rows.
+    min_classes : int, default=2
+        Fewest distinct classes ``y`` must hold.
+
+    Returns
+    -------
+    _Prepared
+        ``X`` as flat floats ``(n, d)``, ``y`` as 1-d labels, and how to give
+        resampled arrays the caller's sample shape, dtype and label form back.
+
+    Raises
+    ------
+    ValueError
+        If ``X``/``y`` are malformed, ``y`` holds no class labels, or fewer
+        than ``min_classes`` classes.
+    """
     Xa = check_features(X, name="X")
     x_orig = np.asarray(X)
     check_labels(y, name="y", n_samples=Xa.shape[0])  # lengths, NaN, rank
@@ -230,7 +253,7 @@ def resample(X, y, method: str = "smote", random_state=None, **options):
     if not isinstance(method, str):
         raise TypeError(f"method must be a string, got {type(method).__name__}")
     check_random_state(random_state)
-    prep = _prepare(X, y)
+    prep = prepare(X, y)
     sampler = _make_sampler(method, random_state, options)
     X_res, y_res = _run_sampler(sampler, prep.X, prep.y)
     return _restore(prep, X_res, y_res)
@@ -433,7 +456,7 @@ class CapacityGuidedResampler(BaseSampler):
             raise ValueError(f"energy must be 'sum' or 'l1', got {self.energy!r}")
         rng = check_random_state(self.random_state)
         base = self._base_sampler()
-        prep = _prepare(X, y)
+        prep = prepare(X, y)
         _check_class_sizes(base, prep.y)
         n = prep.X.shape[0]
         seeds = rng.randint(np.iinfo(np.int32).max, size=n_trials)

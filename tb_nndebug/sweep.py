@@ -26,14 +26,25 @@ With an explicit ``levels=(...)`` exactly those levels are run, in order
 from __future__ import annotations
 
 import math
-import numbers
 import os
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import check_positive_int, check_random_state
+from ._validation import (
+    Constraint,
+    Int,
+    Options,
+    Real,
+    check_callable,
+    check_params,
+    check_plain_name,
+    check_positive_number,
+    check_random_state,
+)
+from ._values import finite_or_none
+from .measures.accuracy import accuracy
 
 __all__ = ["capacity_sweep", "SweepResult", "SweepRow"]
 
@@ -59,7 +70,7 @@ class SweepRow:
 
     def to_dict(self) -> dict:
         """Numbers only (non-finite numbers become ``None``)."""
-        fin = lambda v: None if v is None or not math.isfinite(v) else float(v)
+        fin = finite_or_none
         return {
             "level": self.level, "target_bits": fin(self.target_bits), "bits": self.bits,
             "n_params": self.n_params, "accuracy": self.accuracy,
@@ -121,32 +132,13 @@ def _fmt(v, digits):
     return f"{v:.{digits}f}"
 
 
-def _check_level(v, name="levels"):
-    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not (
-            math.isfinite(v) and v > 0):
-        raise ValueError(f"{name} must hold positive finite numbers, got {v!r}")
-    return float(v)
-
-
 def _default_callbacks(run_dir):
     import keras
 
     cbs = [keras.callbacks.TensorBoard(log_dir=run_dir)]
-    try:
-        from .callback import DebuggerCallback
-    except ImportError:  # pragma: no cover - the callback ships with the package
-        return cbs
+    from .callback import DebuggerCallback
+
     return cbs + [DebuggerCallback(run_dir, verbose=0)]
-
-
-def _accuracy(model, X, y, batch_size=256):
-    out = np.asarray(model.predict(X, batch_size=batch_size, verbose=0))
-    if out.ndim == 1 or out.shape[1] == 1:
-        pred = (out.reshape(-1) > (0.5 if out.min() >= 0 and out.max() <= 1 else 0.0))
-        pred = pred.astype(int)
-    else:
-        pred = out.argmax(axis=1)
-    return float(np.mean(pred == y))
 
 
 def capacity_sweep(build_model, train, X_test, y_test, *, levels=None, n_levels=4,
@@ -209,16 +201,76 @@ def capacity_sweep(build_model, train, X_test, y_test, *, levels=None, n_levels=
     """
     from tqdm.auto import tqdm
 
-    from .adversarial import robustness
+    a = _check_sweep_arguments(build_model=build_model, train=train, callbacks=callbacks,
+                               X_test=X_test, y_test=y_test, levels=levels, n_levels=n_levels,
+                               accuracy_tolerance=accuracy_tolerance, score=score,
+                               architecture=architecture,
+                               robustness_samples=robustness_samples)
+    X_test, y_test, levels = a["X_test"], a["y_test"], a["levels"]
+    rng = check_random_state(random_state)
+    n = X_test.shape[0]
+    attack_idx = np.sort(rng.choice(n, size=min(a["robustness_samples"], n), replace=False))
+    level = _Level(build_model=build_model, train=train, X_test=X_test, y_test=y_test,
+                   attack_idx=attack_idx, robustness_kwargs=dict(robustness_kwargs or {}),
+                   accuracy_tolerance=accuracy_tolerance, logdir=logdir,
+                   architecture=architecture, make_callbacks=callbacks or _default_callbacks)
+    total = len(levels) if levels is not None else a["n_levels"]
+    level.bar = tqdm(total=total, desc=f"capacity sweep {architecture or ''}".strip(),
+                     disable=not progress, leave=False)
+    try:
+        if levels is not None:
+            for lv in levels:
+                level.run(lv)
+            rule = "explicit levels"
+        else:
+            _bisect_levels(level, a["n_levels"])
+            rule = (f"bisection toward the smallest level keeping accuracy >= reference - "
+                    f"{accuracy_tolerance:g}; best = most robust ({score}) among those")
+    finally:
+        level.bar.close()
 
-    if not callable(build_model):
-        raise TypeError(f"build_model must be callable (level -> keras.Model), got "
-                        f"{type(build_model).__name__}")
-    if not callable(train):
-        raise TypeError(f"train must be callable (model, callbacks) -> None, got "
-                        f"{type(train).__name__}")
-    if callbacks is not None and not callable(callbacks):
-        raise TypeError("callbacks must be a callable run_dir -> list of callbacks, or None")
+    rows = level.rows
+    key = (lambda r: r.median_pixels) if score == "pixels" else (lambda r: r.median_eps)
+    ok = [r for r in rows if r.keeps_accuracy and not math.isnan(key(r))]
+    best = max(ok, key=lambda r: (key(r), -r.level)).level if ok else None
+    return SweepResult(rows=tuple(rows), architecture=architecture,
+                       reference_accuracy=rows[0].accuracy,
+                       accuracy_tolerance=float(accuracy_tolerance), score=score,
+                       best_level=best, rule=rule)
+
+
+def _check_levels(levels, name="levels"):
+    """None, or a non-empty list of positive finite capacity levels."""
+    if levels is None:
+        return None
+    checked = []
+    for v in levels:
+        try:
+            checked.append(check_positive_number(v, name=name))
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must hold positive finite numbers, got {v!r}") from None
+    if not checked:
+        raise ValueError(f"{name} must hold at least one level, got an empty sequence")
+    return checked
+
+
+#: The arguments of :func:`capacity_sweep` and what each must be (X_test/y_test aside).
+_CONSTRAINTS = {
+    "build_model": Constraint(check_callable, what="level -> keras.Model"),
+    "train": Constraint(check_callable, what="(model, callbacks) -> None"),
+    "callbacks": Constraint(check_callable, what="run_dir -> list of callbacks",
+                            allow_none=True),
+    "levels": _check_levels,
+    "n_levels": Int(minimum=1),
+    "accuracy_tolerance": Real(low=0),
+    "score": Options("pixels", "eps"),
+    "architecture": Constraint(check_plain_name, allow_none=True),
+    "robustness_samples": Int(minimum=1),
+}
+
+
+def _check_sweep_arguments(*, X_test, y_test, **params):
+    checked = check_params(params, _CONSTRAINTS)
     X_test = np.asarray(X_test)
     y_test = np.asarray(y_test)
     if X_test.ndim < 2 or X_test.shape[0] == 0:
@@ -227,89 +279,73 @@ def capacity_sweep(build_model, train, X_test, y_test, *, levels=None, n_levels=
     if y_test.ndim != 1 or y_test.shape[0] != X_test.shape[0]:
         raise ValueError(f"y_test must be 1-d class indices as long as X_test "
                          f"({X_test.shape[0]}), got shape {y_test.shape}")
-    if levels is not None:
-        levels = [_check_level(v) for v in levels]
-        if not levels:
-            raise ValueError("levels must not be empty")
-    n_levels = check_positive_int(n_levels, name="n_levels")
-    if isinstance(accuracy_tolerance, bool) or not isinstance(accuracy_tolerance, numbers.Real) \
-            or not accuracy_tolerance >= 0:
-        raise ValueError(f"accuracy_tolerance must be a number >= 0, got {accuracy_tolerance!r}")
-    if score not in ("pixels", "eps"):
-        raise ValueError(f"score must be 'pixels' or 'eps', got {score!r}")
-    if architecture is not None and (not isinstance(architecture, str) or not architecture
-                                     or os.sep in architecture):
-        raise ValueError(f"architecture must be a plain name, got {architecture!r}")
-    robustness_samples = check_positive_int(robustness_samples, name="robustness_samples")
-    rkw = dict(robustness_kwargs or {})
-    rng = check_random_state(random_state)
-    n = X_test.shape[0]
-    attack_idx = np.sort(rng.choice(n, size=min(robustness_samples, n), replace=False))
-    make_callbacks = callbacks or _default_callbacks
-    prefix = f"{architecture}_" if architecture else "level_"
+    return dict(checked, X_test=X_test, y_test=y_test)
 
-    rows: list[SweepRow] = []
-    total = len(levels) if levels is not None else n_levels
-    bar = tqdm(total=total, desc=f"capacity sweep {architecture or ''}".strip(),
-               disable=not progress, leave=False)
 
-    def run(level):
-        run_dir = None if logdir is None else os.path.join(str(logdir), f"{prefix}{level:g}")
-        model = build_model(level)
-        cbs = list(make_callbacks(run_dir)) if run_dir is not None else []
-        t0 = time.perf_counter()
-        train(model, cbs)
-        t_train = time.perf_counter() - t0
-        acc = _accuracy(model, X_test, y_test)
-        t0 = time.perf_counter()
-        rob = robustness(model, X_test[attack_idx], y_test[attack_idx], **rkw)
-        t_rob = time.perf_counter() - t0
+def _bisect_levels(level, n_levels):
+    """The reference level 1, then bisection toward the smallest level keeping accuracy."""
+    level.run(1.0)
+    lo, hi = 0.0, 1.0
+    for _ in range(n_levels - 1):
+        mid = (lo + hi) / 2
+        if level.run(mid).keeps_accuracy:
+            hi = mid
+        else:
+            lo = mid
+
+
+@dataclass
+class _Level:
+    """Runs one capacity level: build, train, measure accuracy, attack, log."""
+
+    build_model: object
+    train: object
+    X_test: np.ndarray
+    y_test: np.ndarray
+    attack_idx: np.ndarray
+    robustness_kwargs: dict
+    accuracy_tolerance: float
+    logdir: object
+    architecture: str | None
+    make_callbacks: object
+    bar: object = None
+    rows: list = field(default_factory=list)
+
+    def run(self, level) -> SweepRow:
+        from .adversarial import robustness
         from .measures import model_capacity
 
+        prefix = f"{self.architecture}_" if self.architecture else "level_"
+        run_dir = None if self.logdir is None else os.path.join(str(self.logdir),
+                                                                 f"{prefix}{level:g}")
+        model = self.build_model(level)
+        cbs = list(self.make_callbacks(run_dir)) if run_dir is not None else []
+        t0 = time.perf_counter()
+        self.train(model, cbs)
+        t_train = time.perf_counter() - t0
+        acc = accuracy(model, self.X_test, self.y_test)
+        t0 = time.perf_counter()
+        rob = robustness(model, self.X_test[self.attack_idx], self.y_test[self.attack_idx],
+                         **self.robustness_kwargs)
+        t_rob = time.perf_counter() - t0
         cap = model_capacity(model)
         info = getattr(model, "warehouse", None)
         target = float(info.target_bits) if info is not None else None
-        ref = rows[0].accuracy if rows else acc
+        ref = self.rows[0].accuracy if self.rows else acc
         row = SweepRow(
             level=level, target_bits=target, bits=int(cap.bits),
             n_params=int(model.count_params()), accuracy=acc,
-            keeps_accuracy=bool(acc >= ref - accuracy_tolerance),
+            keeps_accuracy=bool(acc >= ref - self.accuracy_tolerance),
             median_eps=rob.median_eps, median_pixels=rob.median_pixels,
             pixel_fraction=rob.pixel_fraction, censored_fraction=rob.censored_fraction,
             run_dir=run_dir, train_seconds=t_train, robustness_seconds=t_rob, robustness=rob)
         if run_dir is not None:
-            _log_level(run_dir, row, model, rob, cbs, architecture)
-        rows.append(row)
-        bar.update(1)
-        bar.set_postfix(level=f"{level:g}", acc=f"{acc:.3f}", px=_fmt(rob.median_pixels, 1))
+            _log_level(run_dir, row, model, rob, cbs, self.architecture)
+        self.rows.append(row)
+        self.bar.update(1)
+        self.bar.set_postfix(level=f"{level:g}", acc=f"{acc:.3f}",
+                             px=_fmt(rob.median_pixels, 1))
         return row
-
-    try:
-        if levels is not None:
-            for lv in levels:
-                run(lv)
-            rule = "explicit levels"
-        else:
-            run(1.0)
-            lo, hi = 0.0, 1.0
-            for _ in range(n_levels - 1):
-                mid = (lo + hi) / 2
-                if run(mid).keeps_accuracy:
-                    hi = mid
-                else:
-                    lo = mid
-            rule = (f"bisection toward the smallest level keeping accuracy >= reference - "
-                    f"{accuracy_tolerance:g}; best = most robust ({score}) among those")
-    finally:
-        bar.close()
-
-    key = (lambda r: r.median_pixels) if score == "pixels" else (lambda r: r.median_eps)
-    ok = [r for r in rows if r.keeps_accuracy and not math.isnan(key(r))]
-    best = max(ok, key=lambda r: (key(r), -r.level)).level if ok else None
-    return SweepResult(rows=tuple(rows), architecture=architecture,
-                       reference_accuracy=rows[0].accuracy,
-                       accuracy_tolerance=float(accuracy_tolerance), score=score,
-                       best_level=best, rule=rule)
 
 
 def _log_level(run_dir, row, model, rob, cbs, architecture):
@@ -329,11 +365,8 @@ def _log_level(run_dir, row, model, rob, cbs, architecture):
             doc = {"architecture": architecture, "capacity_level": row.level,
                    "target_bits": row.target_bits, "bits": row.bits, "experiment": "sweep",
                    "test_accuracy": row.accuracy, "keeps_accuracy": row.keeps_accuracy}
-            if hasattr(summary, "run_info"):
-                summary.run_info("run_info", doc, step=0)
-            else:  # pragma: no cover - before summary.run_info existed
-                summary.write_record("run_info", "run_info", doc, step=0)
-            if not has_debugger and hasattr(summary, "model"):
+            summary.run_info("run_info", doc, step=0)
+            if not has_debugger:
                 summary.model("model", model, step=0)
             summary.robustness("robustness", rob, step=0)
         writer.flush()

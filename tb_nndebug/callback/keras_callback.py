@@ -15,7 +15,6 @@ goes on, unless ``strict=True``.
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
@@ -25,27 +24,30 @@ import numpy as np
 import tensorflow as tf
 
 from .. import diagnosis
-from ..records import reading
+from .._validation import (
+    Bool,
+    Int,
+    check_labels,
+    check_params,
+    check_plain_name,
+    check_random_state,
+    check_writable_dir,
+)
 from ..records import keras_facts as ki
+from ..records import reading
 from ..records import writers as summary
-from .._validation import check_labels, check_positive_int, check_random_state
 
-
-def _check_log_dir(log_dir) -> str:
-    if not isinstance(log_dir, (str, os.PathLike)):
-        raise TypeError(f"log_dir must be a path (str or os.PathLike), got {type(log_dir).__name__}")
-    path = os.path.abspath(os.fspath(log_dir))
-    probe = path
-    while not os.path.exists(probe):
-        parent = os.path.dirname(probe)
-        if parent == probe:
-            break
-        probe = parent
-    if os.path.exists(probe) and not os.path.isdir(probe):
-        raise ValueError(f"log_dir {path!r} is not usable: {probe!r} is a file, not a directory")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise ValueError(f"log_dir {path!r} is not writable (no write permission on {probe!r})")
-    return path
+#: The scalar arguments of :class:`DebuggerCallback` and what each must be (``thresholds``,
+#: ``csg`` and the data are checked by their own readers).
+_INIT_CONSTRAINTS = {
+    "log_dir": check_writable_dir,
+    "name": check_plain_name,
+    "batch_size": Int(minimum=1),
+    "verbose": Int(minimum=0),
+    "strict": Bool(),
+    "projection": Bool(),
+    "max_samples": Int(minimum=1),
+}
 
 
 def _has_inputs(model) -> bool:
@@ -195,25 +197,17 @@ class DebuggerCallback(keras.callbacks.Callback):
                  batch_size=256, verbose=1, strict=False, thresholds=None, csg=True,
                  projection=True, max_samples=20000, random_state=0):
         super().__init__()
-        self.log_dir = _check_log_dir(log_dir)
-        if not isinstance(name, str) or not name or os.sep in name or name in (".", ".."):
-            raise ValueError(f"name must be a plain directory name, got {name!r}")
-        self.name = name
-        self.batch_size = check_positive_int(batch_size, name="batch_size")
-        if isinstance(verbose, bool) or not isinstance(verbose, int) or verbose < 0:
-            raise ValueError(f"verbose must be an integer >= 0, got {verbose!r}")
-        self.verbose = verbose
-        if not isinstance(strict, bool):
-            raise TypeError(f"strict must be True or False, got {strict!r}")
-        self.strict = strict
+        p = check_params(dict(log_dir=log_dir, name=name, batch_size=batch_size,
+                              verbose=verbose, strict=strict, projection=projection,
+                              max_samples=max_samples), _INIT_CONSTRAINTS)
+        self.log_dir, self.name, self.batch_size = p["log_dir"], p["name"], p["batch_size"]
+        self.verbose, self.strict = verbose, strict
         diagnosis.resolve_thresholds(thresholds)
         self.thresholds = dict(thresholds) if thresholds else None
-        summary._csg_options(csg, random_state)
+        summary.csg_options(csg, random_state)
         self.csg = csg
-        if not isinstance(projection, bool):
-            raise TypeError(f"projection must be True or False, got {projection!r}")
         self.projection = projection
-        self.max_samples = check_positive_int(max_samples, name="max_samples")
+        self.max_samples = p["max_samples"]
         check_random_state(random_state)
         self.random_state = random_state
         self._train = _check_data(train_data, name="train_data", limit=self.max_samples)
@@ -332,7 +326,7 @@ class DebuggerCallback(keras.callbacks.Callback):
             tag, X, y, csg=self.csg if full else False, projection=self.projection and full,
             random_state=self.random_state)
         with self._writer.as_default():
-            summary.write_dataset_document(tag, doc, step=0)
+            summary.write_document("dataset", tag, doc, step=0)
         if full:
             self._input_stats = doc["input_stats"]
         c = doc["complexity"]
@@ -344,7 +338,7 @@ class DebuggerCallback(keras.callbacks.Callback):
     def _log_model(self, complexity):
         doc = summary.model_document("model", self.model, complexity=complexity)
         with self._writer.as_default():
-            summary.write_model_document("model", doc, step=0)
+            summary.write_document("model", "model", doc, step=0)
 
     def _make_probe_fn(self):
         """Compile the per-epoch probe once: loss, each kernel's gradient norm
@@ -451,7 +445,8 @@ class DebuggerCallback(keras.callbacks.Callback):
         a = np.asarray(self.model(xp, training=False))
         b = np.asarray(self.model(xp, training=False))
         diff = float(np.max(np.abs(a - b))) if a.size else 0.0
-        limit = diagnosis.resolve_thresholds(self.thresholds)["training.dropout_at_inference.max_diff"]
+        limit = diagnosis.resolve_thresholds(self.thresholds)[
+            "training.dropout_at_inference.max_diff"]
         return (diff if np.isfinite(diff) else None), bool(np.isfinite(diff) and diff <= limit)
 
     def _snapshot_weights(self):

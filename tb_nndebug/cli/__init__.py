@@ -1,4 +1,5 @@
-"""The ``tb-nndebug`` command line: ``analyze`` a data file, ``report`` a logdir, run the ``demo``."""
+"""The ``tb-nndebug`` command line: ``analyze`` a data file, ``report`` a logdir, run the
+``demo``."""
 from .main import main
 
 __all__ = ["main"]

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .._validation import check_int, check_path
+from ..measures.accuracy import accuracy
 from .datafiles import LoadedData, load_data
 
 STEPS = ("dataset", "model", "accuracy", "robustness", "diagnosis")
@@ -106,29 +108,11 @@ def label_codes(y: np.ndarray, n_outputs: int, *, name: str = "DATA"):
     return codes, note
 
 
-def accuracy(model, x, codes, *, batch_size: int = 256) -> float:
-    """Fraction of samples whose predicted class equals ``codes``."""
-    p = np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
-    p = p.reshape(len(p), -1)
-    if p.shape[1] == 1:
-        cut = 0.5 if (p.min() >= 0 and p.max() <= 1) else 0.0  # probabilities or logits
-        pred = (p[:, 0] > cut).astype(np.int64)
-    else:
-        pred = p.argmax(axis=1)
-    return float(np.mean(pred == codes))
-
-
-def _check_model_path(path) -> Path:
-    p = Path(os.fspath(path))
-    if not p.is_file():
-        raise ValueError(f"--model: no such file: {str(p)!r}")
-    if p.suffix not in (".keras", ".h5", ".hdf5"):
-        raise ValueError(f"--model: expected a .keras (or .h5) file, got {p.name!r}")
-    return p
+MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 
 
 def _load_model(path):
-    p = _check_model_path(path)
+    p = check_path(path, name="--model", kind="file", suffixes=MODEL_SUFFIXES)
     import keras
 
     try:
@@ -192,25 +176,19 @@ def analyze(data, *, logdir, name: str | None = None, model=None, test=None, lab
     -------
     Analysis
     """
-    if isinstance(robustness, bool) or not isinstance(robustness, int) or robustness < 0:
-        raise ValueError(f"robustness must be a non-negative integer, got {robustness!r}")
+    robustness = check_int(robustness, name="robustness", minimum=0)
     loaded = data if isinstance(data, LoadedData) else load_data(data, label=label, name="DATA")
-    tested = None
-    if test is not None:
-        tested = test if isinstance(test, LoadedData) else load_data(test, label=label,
-                                                                     name="--test")
-    elif loaded.x_test is not None:
-        tested = LoadedData(x=loaded.x_test, y=loaded.y_test, source=loaded.source,
-                            format=loaded.format)
+    tested = _held_out(loaded, test, label)
     if name is None:
         name = Path(loaded.source).stem or "data"
     if not isinstance(name, str) or not name or name.startswith(("/", ".")):
-        raise ValueError(f"name must be a relative run name, got {name!r}")
+        raise ValueError(f"name must be a relative run name (not starting with '/' or '.'), "
+                         f"got {name!r}")
     notes = list(loaded.notes)
     if tested is not None and tested is not loaded:
         notes.extend(f"--test: {n}" for n in tested.notes)
     if model is not None and not hasattr(model, "predict"):
-        _check_model_path(model)
+        check_path(model, name="--model", kind="file", suffixes=MODEL_SUFFIXES)
     # TensorFlow is imported only once the inputs are known to be readable, so a
     # bad path fails in a blink.
     import tensorflow as tf
@@ -230,7 +208,6 @@ def analyze(data, *, logdir, name: str | None = None, model=None, test=None, lab
              if (s not in ("model", "accuracy") or model is not None)
              and (s != "robustness" or (model is not None and robustness))]
     bar = tqdm(total=len(steps), disable=not progress, unit="step", leave=False)
-    acc = test_acc = None
     facts = {"experiment": "analyze", "data": loaded.source, "data_format": loaded.format,
              "n_samples": len(loaded.x), "notes": notes}
     writer = tf.summary.create_file_writer(str(run_dir))
@@ -241,42 +218,8 @@ def analyze(data, *, logdir, name: str | None = None, model=None, test=None, lab
                             random_state=random_state)
             bar.update()
             if model is not None:
-                bar.set_description("model capacity")
-                from ..measures import dataset_complexity
-
-                summary.model("model", model, step=0,
-                              complexity=dataset_complexity(loaded.x, loaded.y))
-                bar.update()
-                bar.set_description("accuracy")
-                n_out = int(np.prod(model.output_shape[1:]))
-                x_fit = fit_inputs(np.asarray(loaded.x, dtype=np.float32), model)
-                codes, note = label_codes(loaded.y, n_out)
-                if note:
-                    notes.append(note)
-                acc = accuracy(model, x_fit, codes)
-                facts["accuracy"] = acc
-                if tested is not None:
-                    xt = fit_inputs(np.asarray(tested.x, dtype=np.float32), model,
-                                    name="--test")
-                    ct, _ = label_codes(tested.y, n_out, name="--test")
-                    test_acc = accuracy(model, xt, ct)
-                    facts["test_accuracy"] = test_acc
-                bar.update()
-                if robustness:
-                    bar.set_description(f"robustness ({robustness} samples)")
-                    from ..adversarial import robustness as robustness_fn
-
-                    xr, cr = (xt, ct) if tested is not None else (x_fit, codes)
-                    pick = np.random.RandomState(random_state).permutation(len(xr))
-                    pick = np.sort(pick[:robustness])
-                    # the attack keeps inputs inside the data's range (images: [0, 1])
-                    clip = (min(0.0, float(xr.min())), max(1.0, float(xr.max())))
-                    result = robustness_fn(model, xr[pick], cr[pick], clip=clip,
-                                           random_state=random_state, batch_size=256,
-                                           progress=progress)
-                    summary.robustness("robustness", result, step=0)
-                    bar.update()
-                facts["model"] = getattr(model, "name", None)
+                _model_records(model, loaded, tested, facts, notes, bar, robustness=robustness,
+                               random_state=random_state, progress=progress)
             summary.run_info("run_info", facts, step=0)
         writer.flush()
     finally:
@@ -287,4 +230,57 @@ def analyze(data, *, logdir, name: str | None = None, model=None, test=None, lab
     bar.update()
     bar.close()
     return Analysis(run_dir=str(run_dir), findings=findings, records=records,
-                    notes=tuple(notes), accuracy=acc, test_accuracy=test_acc)
+                    notes=tuple(notes), accuracy=facts.get("accuracy"),
+                    test_accuracy=facts.get("test_accuracy"))
+
+
+def _held_out(loaded: LoadedData, test, label) -> LoadedData | None:
+    """The ``--test`` data, else an ``.npz``'s own held-out split, else None."""
+    if test is not None:
+        return test if isinstance(test, LoadedData) else load_data(test, label=label,
+                                                                   name="--test")
+    if loaded.x_test is not None:
+        return LoadedData(x=loaded.x_test, y=loaded.y_test, source=loaded.source,
+                          format=loaded.format)
+    return None
+
+
+def _model_records(model, loaded, tested, facts, notes, bar, *, robustness, random_state,
+                   progress) -> None:
+    """Write the model's capacity and robustness records; put its accuracy in ``facts``."""
+    from .. import summary
+    from ..measures import dataset_complexity
+
+    bar.set_description("model capacity")
+    summary.model("model", model, step=0, complexity=dataset_complexity(loaded.x, loaded.y))
+    bar.update()
+    bar.set_description("accuracy")
+    n_out = int(np.prod(model.output_shape[1:]))
+    x_fit = fit_inputs(np.asarray(loaded.x, dtype=np.float32), model)
+    codes, note = label_codes(loaded.y, n_out)
+    if note:
+        notes.append(note)
+    facts["accuracy"] = accuracy(model, x_fit, codes)
+    xr, cr = x_fit, codes
+    if tested is not None:
+        xr = fit_inputs(np.asarray(tested.x, dtype=np.float32), model, name="--test")
+        cr, _ = label_codes(tested.y, n_out, name="--test")
+        facts["test_accuracy"] = accuracy(model, xr, cr)
+    bar.update()
+    if robustness:
+        bar.set_description(f"robustness ({robustness} samples)")
+        summary.robustness("robustness", _attack(model, xr, cr, robustness, random_state,
+                                                 progress), step=0)
+        bar.update()
+    facts["model"] = getattr(model, "name", None)
+
+
+def _attack(model, x, codes, n, random_state, progress):
+    """Robustness of ``model`` on a seeded random subset of ``n`` samples."""
+    from ..adversarial import robustness as robustness_fn
+
+    pick = np.sort(np.random.RandomState(random_state).permutation(len(x))[:n])
+    # the attack keeps inputs inside the data's range (images: [0, 1])
+    clip = (min(0.0, float(x.min())), max(1.0, float(x.max())))
+    return robustness_fn(model, x[pick], codes[pick], clip=clip, random_state=random_state,
+                         batch_size=256, progress=progress)

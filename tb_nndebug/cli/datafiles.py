@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .._validation import check_consistent_length
+
 #: ``.npz`` keys tried for the features and the labels, in this order.
 X_KEYS = ("x", "X", "x_train", "X_train", "features", "data", "inputs", "images")
 Y_KEYS = ("y", "Y", "y_train", "Y_train", "labels", "label", "targets", "target")
@@ -105,13 +107,6 @@ def load_data(path, *, label=None, name: str = "DATA") -> LoadedData:
     )
 
 
-def _check_lengths(x, y, name, what="x and y"):
-    if len(x) != len(y):
-        raise ValueError(f"{name}: {what} have different lengths: {len(x)} != {len(y)}")
-    if len(x) == 0:
-        raise ValueError(f"{name}: holds no samples")
-
-
 def _pick(keys_present, candidates):
     return next((k for k in candidates if k in keys_present), None)
 
@@ -138,9 +133,10 @@ def _load_npz(p: Path, name: str) -> LoadedData:
         x_test = y_test = None
         if xtk and ytk and xtk != xk:
             x_test, y_test = z[xtk], z[ytk]
-            _check_lengths(x_test, y_test, name, f"{xtk!r} and {ytk!r}")
+            check_consistent_length(x_test, y_test, names=(repr(xtk), repr(ytk)), context=name,
+                                    min_samples=1)
             notes.append(f"held-out split from keys {xtk!r}/{ytk!r} ({len(x_test)} samples)")
-    _check_lengths(x, y, name, f"{xk!r} and {yk!r}")
+    check_consistent_length(x, y, names=(repr(xk), repr(yk)), context=name, min_samples=1)
     return LoadedData(x=x, y=y, source=str(p), format="npz", notes=tuple(notes),
                       x_test=x_test, y_test=y_test)
 
@@ -164,13 +160,7 @@ def _looks_like_header(rows) -> bool:
 
 
 def _load_csv(p: Path, name: str, label) -> LoadedData:
-    try:
-        with open(p, newline="", encoding="utf-8-sig") as f:
-            rows = [r for r in csv.reader(f) if r and any(c.strip() for c in r)]
-    except (UnicodeDecodeError, csv.Error, OSError) as exc:
-        raise ValueError(f"{name}: {p.name!r} is not a readable CSV file ({exc})") from None
-    if not rows:
-        raise ValueError(f"{name}: {p.name!r} is empty")
+    rows = _read_csv_rows(p, name)
     header = None
     if _looks_like_header(rows):
         header = [c.strip() for c in rows[0]]
@@ -179,33 +169,60 @@ def _load_csv(p: Path, name: str, label) -> LoadedData:
     if width < 2:
         raise ValueError(f"{name}: {p.name!r} needs at least two columns (features and a label)")
     names = header or [str(i) for i in range(width)]
-    notes = []
-    if label is None:
-        col = width - 1
-        notes.append(f"label column {names[col]!r} (the last; choose another with --label)")
-    elif str(label) in names:
-        col = names.index(str(label))
-        notes.append(f"label column {names[col]!r}")
-    elif str(label).lstrip("-").isdigit() and -width <= int(label) < width:
-        col = int(label) % width
-        notes.append(f"label column {names[col]!r} (index {col})")
-    else:
-        shown = names if width <= 12 else names[:6] + ["..."] + names[-4:]
-        raise ValueError(
-            f"{name}: --label {label!r} is not a column of {p.name!r} "
-            f"(columns: {', '.join(shown)})"
-        )
+    col, note = _label_column(label, names, p, name)
     if not rows:
         raise ValueError(f"{name}: {p.name!r} holds a header but no samples")
+    _check_row_widths(rows, width, first_line=2 if header else 1, p=p, name=name)
+    table = np.array(rows, dtype=object)
+    feats = [j for j in range(width) if j != col]
+    x = _numeric_columns(table, feats, names, p, name)
+    y = _csv_labels(np.array([c.strip() for c in table[:, col]]))
+    return LoadedData(x=x, y=y, source=str(p), format="csv", notes=(note,),
+                      feature_names=tuple(names[j] for j in feats))
+
+
+def _read_csv_rows(p: Path, name: str) -> list:
+    """The non-blank rows of a CSV file (a ValueError names an unreadable or empty one)."""
+    try:
+        with open(p, newline="", encoding="utf-8-sig") as f:
+            rows = [r for r in csv.reader(f) if r and any(c.strip() for c in r)]
+    except (UnicodeDecodeError, csv.Error, OSError) as exc:
+        raise ValueError(f"{name}: {p.name!r} is not a readable CSV file ({exc})") from None
+    if not rows:
+        raise ValueError(f"{name}: {p.name!r} is empty")
+    return rows
+
+
+def _label_column(label, names, p: Path, name: str) -> tuple[int, str]:
+    """The index of the ``--label`` column (a name, an index, or None: the last) and a note."""
+    width = len(names)
+    if label is None:
+        col = width - 1
+        return col, f"label column {names[col]!r} (the last; choose another with --label)"
+    if str(label) in names:
+        col = names.index(str(label))
+        return col, f"label column {names[col]!r}"
+    if str(label).lstrip("-").isdigit() and -width <= int(label) < width:
+        col = int(label) % width
+        return col, f"label column {names[col]!r} (index {col})"
+    shown = names if width <= 12 else names[:6] + ["..."] + names[-4:]
+    raise ValueError(
+        f"{name}: --label {label!r} is not a column of {p.name!r} "
+        f"(columns: {', '.join(shown)})"
+    )
+
+
+def _check_row_widths(rows, width, *, first_line, p: Path, name: str) -> None:
     for i, r in enumerate(rows):
         if len(r) != width:
-            line = i + (2 if header else 1)
-            raise ValueError(f"{name}: line {line} of {p.name!r} has {len(r)} fields, expected {width}")
-    table = np.array(rows, dtype=object)
-    y_raw = np.array([c.strip() for c in table[:, col]])
-    feats = [j for j in range(width) if j != col]
+            raise ValueError(f"{name}: line {i + first_line} of {p.name!r} has {len(r)} "
+                             f"fields, expected {width}")
+
+
+def _numeric_columns(table, feats, names, p: Path, name: str) -> np.ndarray:
+    """The feature columns as float64; a ValueError names the first non-numeric column."""
     try:
-        x = table[:, feats].astype(np.float64)
+        return table[:, feats].astype(np.float64)
     except ValueError:
         for j in feats:
             bad = next((v for v in table[:, j] if not _is_number(v)), None)
@@ -215,12 +232,14 @@ def _load_csv(p: Path, name: str, label) -> LoadedData:
                     f"(value {bad!r}); only the label column may hold text"
                 ) from None
         raise
-    y = y_raw
+
+
+def _csv_labels(y_raw: np.ndarray) -> np.ndarray:
+    """Numeric label text as ints (or floats when not whole), other text unchanged."""
     if all(_is_number(v) for v in y_raw):
         yf = y_raw.astype(np.float64)
-        y = yf.astype(np.int64) if np.all(yf == np.round(yf)) else yf
-    return LoadedData(x=x, y=y, source=str(p), format="csv", notes=tuple(notes),
-                      feature_names=tuple(names[j] for j in feats))
+        return yf.astype(np.int64) if np.all(yf == np.round(yf)) else yf
+    return y_raw
 
 
 def _load_image_folder(p: Path, name: str) -> LoadedData:

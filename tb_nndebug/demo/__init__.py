@@ -1,4 +1,5 @@
-"""The paper's experiments, runnable: ``tb-nndebug demo`` or ``python -m tb_nndebug.demo.<name>``."""
+"""The paper's experiments, runnable: ``tb-nndebug demo`` or
+``python -m tb_nndebug.demo.<name>``."""
 import argparse
 
 
@@ -11,3 +12,21 @@ def demo_parser(module: str, description: str, *, full_help: str, logdir_default
     parser.add_argument("--full", action="store_true", help=full_help)
     parser.add_argument("--seed", type=int, default=0, help="random_state")
     return parser
+
+
+def run_demo(parser: argparse.ArgumentParser, run, argv=None, *, footer=None,
+             table=None) -> list:
+    """Parse ``argv`` with ``parser``, call ``run(logdir, quick=not --full, random_state=--seed)``,
+    print its rows with ``table`` (default :func:`tb_nndebug._text.format_table`) and
+    ``footer(args, seconds)`` (default: the seconds taken); return the rows."""
+    import time
+
+    from .._text import format_table
+
+    args = parser.parse_args(argv)
+    t0 = time.perf_counter()
+    rows = run(args.logdir, quick=not args.full, random_state=args.seed)
+    print((table or format_table)(rows))
+    seconds = time.perf_counter() - t0
+    print(footer(args, seconds) if footer else f"{seconds:.0f} s")
+    return rows

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import demo_parser
+from . import demo_parser, run_demo
 
 GROUP = "imbalance"
 VARIANTS = ("as_is", "smote", "tomek", "capacity_guided")
@@ -196,10 +196,8 @@ def format_table(rows) -> str:
 def main(argv=None) -> int:
     parser = demo_parser("imbalance", "As-is vs SMOTE vs Tomek links vs capacity-guided "
                          "resampling on the credit-card fraud sample.", full_help="more epochs")
-    args = parser.parse_args(argv)
-    rows = run(args.logdir, quick=not args.full, random_state=args.seed)
-    print(format_table(rows))
-    print(f"\ntensorboard --logdir {args.logdir}   # then open the Debugger tab")
+    run_demo(parser, run, argv, table=format_table, footer=lambda args, seconds:
+             f"\ntensorboard --logdir {args.logdir}   # then open the Debugger tab")
     return 0
 
 

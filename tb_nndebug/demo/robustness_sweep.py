@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._validation import check_option
 from . import demo_parser
 
 GROUP = "sweep"
@@ -105,8 +106,7 @@ def run(logdir, *, quick=True, random_state=0, progress=True, smoke=False,
     if not architectures or any(a not in ARCHITECTURES for a in architectures):
         raise ValueError(f"architectures must name some of {ARCHITECTURES}, got {architectures!r}")
     name = dataset or cfg["dataset"]
-    if name not in ("mnist", "cifar10"):
-        raise ValueError(f"dataset must be 'mnist' or 'cifar10', got {dataset!r}")
+    check_option(name, name="dataset", options=("mnist", "cifar10"))
     (Xtr, ytr), (Xte, yte) = _data(name, cfg["n_train"], random_state)
     base_bits = int(dataset_complexity(Xtr.reshape(len(Xtr), -1), ytr).expected_bits)
     shape = Xtr.shape[1:]
@@ -131,8 +131,8 @@ def run(logdir, *, quick=True, random_state=0, progress=True, smoke=False,
         build = models.FAMILIES[arch]
         t0 = time.perf_counter()
         res = capacity_sweep(
-            lambda level: build(shape, 10, target_bits=level * base_bits,
-                                random_state=random_state),
+            lambda level, build=build: build(shape, 10, target_bits=level * base_bits,
+                                             random_state=random_state),
             train, Xte, yte, n_levels=cfg["n_levels"], logdir=Path(logdir) / GROUP,
             architecture=arch, callbacks=callbacks, robustness_samples=cfg["attacked"],
             robustness_kwargs=cfg["robustness"], random_state=random_state,

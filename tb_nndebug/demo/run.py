@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
 
+from .._validation import check_int
 from . import demo_parser
 
 #: Demo groups in the order they run, and the module of each.
@@ -143,8 +144,7 @@ def run(logdir, quick=True, only=None, random_state=0, progress=True, *,
     from .._text import format_table
 
     groups = check_groups(only)
-    if isinstance(random_state, bool) or not isinstance(random_state, int):
-        raise TypeError(f"random_state must be an int, got {random_state!r}")
+    check_int(random_state, name="random_state", minimum=None)
     logdir = Path(os.fspath(logdir))
     logdir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()

@@ -19,12 +19,11 @@ is the diagnosis's ``capacity.*`` finding read back from that run.
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
 
-from . import demo_parser
+from . import demo_parser, run_demo
 
 GROUP = "sizing"
 
@@ -121,8 +120,8 @@ def run(logdir, *, quick=True, random_state=0, progress=True, smoke=False) -> li
 
     from ..callback import DebuggerCallback
     from ..diagnosis import diagnose
-    from ..records.reading import read_records
     from ..measures import dataset_complexity, model_capacity
+    from ..records.reading import read_records
 
     mode = "smoke" if smoke else ("quick" if quick else "full")
     n_train, epochs = SETTINGS[mode]
@@ -174,15 +173,8 @@ def run(logdir, *, quick=True, random_state=0, progress=True, smoke=False) -> li
 
 def main(argv=None) -> int:
     """``python -m tb_nndebug.demo.sizing [--logdir runs] [--full] [--seed N]``."""
-    from .._text import format_table
-
-    parser = demo_parser("sizing", __doc__.splitlines()[0],
-                         full_help="more epochs, a fourth size")
-    args = parser.parse_args(argv)
-    t0 = time.perf_counter()
-    rows = run(args.logdir, quick=not args.full, random_state=args.seed)
-    print(format_table(rows))
-    print(f"{time.perf_counter() - t0:.0f} s")
+    run_demo(demo_parser("sizing", __doc__.splitlines()[0],
+                         full_help="more epochs, a fourth size"), run, argv)
     return 0
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import demo_parser
+from . import demo_parser, run_demo
 
 GROUP = "table1"
 
@@ -138,7 +138,7 @@ def _log_run(run_dir, key, X, y, res, paper_row, note, random_state):
         doc = summary.dataset_document(key, X, y, csg=False, projection=True,
                                        random_state=random_state)
         doc["csg"] = res.to_dict()
-        summary.write_dataset_document(key, doc, step=0, description=note)
+        summary.write_document("dataset", key, doc, step=0, description=note)
         info = {"experiment": GROUP, "dataset": key, "description": note}
         if paper_row is not None:
             dim, pcsg, pbits = PAPER[paper_row]
@@ -219,17 +219,12 @@ def run(logdir=None, *, quick=True, random_state=0, progress=True, datasets=None
 
 def main(argv=None) -> int:
     """``python -m tb_nndebug.demo.table1 [--logdir DIR] [--full] [--seed N]``."""
-    from .._text import format_table
-
     parser = demo_parser("table1", __doc__.splitlines()[0],
                          full_help="CSG mean ± sd over 5 seeds, and on a PCA-50 embedding",
                          logdir_default=None,
                          logdir_help="write one TensorBoard run per dataset under LOGDIR/table1/")
-    args = parser.parse_args(argv)
-    t0 = time.perf_counter()
-    rows = run(args.logdir, quick=not args.full, random_state=args.seed)
-    print(format_table(rows))
-    print(f"CSG: k={CSG_K}, M={CSG_M} per class; {time.perf_counter() - t0:.0f} s")
+    run_demo(parser, run, argv,
+             footer=lambda args, seconds: f"CSG: k={CSG_K}, M={CSG_M} per class; {seconds:.0f} s")
     return 0
 
 

@@ -15,6 +15,8 @@ import numbers
 from dataclasses import dataclass
 from typing import Sequence
 
+from .._values import finite_or_none
+
 #: Verdicts of :func:`capacity_match`.
 VERDICTS = ("too_small", "matched", "oversized")
 
@@ -70,9 +72,9 @@ class LayerCapacity:
             "name": self.name,
             "kind": self.kind,
             "params": self.params,
-            "input_bits": _json_bits(self.input_bits),
+            "input_bits": finite_or_none(self.input_bits),
             "capacity_bits": self.capacity_bits,
-            "output_bits": _json_bits(self.output_bits),
+            "output_bits": finite_or_none(self.output_bits),
         }
 
 
@@ -132,16 +134,12 @@ class CapacityMatch:
     def to_dict(self) -> dict:
         return {
             "verdict": self.verdict,
-            "ratio": _json_bits(self.ratio),
-            "log2_ratio": _json_bits(self.log2_ratio),
+            "ratio": finite_or_none(self.ratio),
+            "log2_ratio": finite_or_none(self.log2_ratio),
             "model_bits": self.model_bits,
             "expected_bits": self.expected_bits,
             "max_bits": self.max_bits,
         }
-
-
-def _json_bits(v):
-    return None if v is None or not math.isfinite(v) else v
 
 
 def _int_if_finite(v):
@@ -264,72 +262,86 @@ def keras_graph(model) -> list[GraphNode]:
 
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a Keras 3 model, got {type(model).__name__}")
-    nodes: list[GraphNode] = []
-    seen_ops: set[int] = set()
-    used_names: dict[str, int] = {}
+    walker = _GraphWalker(keras)
+    g = _graph_of(model, keras)
+    walker.walk(model, [None] * len(keras.tree.flatten(g.inputs)), "")
+    return walker.nodes
 
-    def unique(name):
-        n = used_names.get(name, 0)
-        used_names[name] = n + 1
+
+def _graph_of(m, keras):
+    """The functional graph of ``m`` (a Sequential's inner functional model)."""
+    if isinstance(m, keras.Sequential):
+        if not m.built or getattr(m, "_functional", None) is None:
+            raise ValueError(
+                f"model {m.name!r} is not built: give it an input shape "
+                "(keras.Input(...) as first layer, model.build(shape), or call it once)"
+            )
+        return m._functional
+    if hasattr(m, "_nodes_by_depth") and hasattr(m, "inputs"):
+        return m
+    if not m.built:
+        raise ValueError(f"model {m.name!r} is not built: call it on data first")
+    raise TypeError(
+        f"model {m.name!r} is a subclassed model ({type(m).__name__}); capacity needs "
+        "the layer graph of a Sequential or functional model"
+    )
+
+
+class _GraphWalker:
+    """Collects the :class:`GraphNode` list of a model, expanding nested models."""
+
+    def __init__(self, keras):
+        self.keras = keras
+        self.nodes: list[GraphNode] = []
+        self.seen_ops: set[int] = set()
+        self.used_names: dict[str, int] = {}
+
+    def unique(self, name):
+        n = self.used_names.get(name, 0)
+        self.used_names[name] = n + 1
         return name if n == 0 else f"{name}:{n}"
 
-    def graph_of(m):
-        if isinstance(m, keras.Sequential):
-            if not m.built or getattr(m, "_functional", None) is None:
-                raise ValueError(
-                    f"model {m.name!r} is not built: give it an input shape "
-                    "(keras.Input(...) as first layer, model.build(shape), or call it once)"
-                )
-            return m._functional
-        if hasattr(m, "_nodes_by_depth") and hasattr(m, "inputs"):
-            return m
-        if not m.built:
-            raise ValueError(f"model {m.name!r} is not built: call it on data first")
-        raise TypeError(
-            f"model {m.name!r} is a subclassed model ({type(m).__name__}); capacity needs "
-            "the layer graph of a Sequential or functional model"
-        )
-
-    def walk(m, input_sources, prefix):
-        g = graph_of(m)
+    def walk(self, m, input_sources, prefix):
+        """Add ``m``'s layers (fed by ``input_sources``); return its outputs' node names."""
+        keras = self.keras
+        g = _graph_of(m, keras)
         src: dict[int, str | None] = {}
-        flat_inputs = list(keras.tree.flatten(g.inputs))
-        for t, s in zip(flat_inputs, input_sources):
+        for t, s in zip(keras.tree.flatten(g.inputs), input_sources):
             src[id(t)] = s
         for depth in sorted(g._nodes_by_depth, reverse=True):
             for node in g._nodes_by_depth[depth]:
-                op = node.operation
-                if isinstance(op, keras.layers.InputLayer):
-                    for t in node.outputs:
-                        src.setdefault(id(t), None)
-                    continue
-                inbound = tuple(src.get(id(t)) for t in node.input_tensors)
-                if isinstance(op, keras.Model):
-                    inner_out = walk(op, inbound, f"{prefix}{unique(op.name)}/")
-                    for t, s in zip(node.outputs, inner_out):
-                        src[id(t)] = s
-                    continue
-                first_call = id(op) not in seen_ops
-                seen_ops.add(id(op))
-                name = unique(prefix + op.name)
-                trainable = _count(getattr(op, "trainable_weights", [])) if first_call else 0
-                total = _count(getattr(op, "weights", [])) if first_call else 0
-                nodes.append(GraphNode(
-                    name=name,
-                    kind=type(op).__name__,
-                    params=trainable,
-                    inbound=inbound,
-                    output_units=sum(_units(t.shape) for t in node.outputs),
-                    is_concat=isinstance(op, keras.layers.Concatenate),
-                    n_params=total,
-                ))
-                for t in node.outputs:
-                    src[id(t)] = name
+                self._visit(node, src, prefix)
         return [src.get(id(t)) for t in keras.tree.flatten(g.outputs)]
 
-    g = graph_of(model)
-    walk(model, [None] * len(keras.tree.flatten(g.inputs)), "")
-    return nodes
+    def _visit(self, node, src, prefix):
+        keras = self.keras
+        op = node.operation
+        if isinstance(op, keras.layers.InputLayer):
+            for t in node.outputs:
+                src.setdefault(id(t), None)
+            return
+        inbound = tuple(src.get(id(t)) for t in node.input_tensors)
+        if isinstance(op, keras.Model):
+            inner_out = self.walk(op, inbound, f"{prefix}{self.unique(op.name)}/")
+            for t, s in zip(node.outputs, inner_out):
+                src[id(t)] = s
+            return
+        first_call = id(op) not in self.seen_ops
+        self.seen_ops.add(id(op))
+        name = self.unique(prefix + op.name)
+        trainable = _count(getattr(op, "trainable_weights", [])) if first_call else 0
+        total = _count(getattr(op, "weights", [])) if first_call else 0
+        self.nodes.append(GraphNode(
+            name=name,
+            kind=type(op).__name__,
+            params=trainable,
+            inbound=inbound,
+            output_units=sum(_units(t.shape) for t in node.outputs),
+            is_concat=isinstance(op, keras.layers.Concatenate),
+            n_params=total,
+        ))
+        for t in node.outputs:
+            src[id(t)] = name
 
 
 def model_capacity(model) -> ModelCapacity:

@@ -19,7 +19,14 @@ import numpy as np
 from scipy.sparse.csgraph import laplacian
 from sklearn.metrics import pairwise_distances
 
-from .._validation import check_features, check_labels, check_positive_int, check_random_state
+from .._validation import (
+    check_count_or_fraction,
+    check_features,
+    check_labels,
+    check_metric,
+    check_positive_int,
+    check_random_state,
+)
 
 #: Parzen-window volume floor of the reference (``get_volume``).
 VOLUME_FLOOR = 1e-4
@@ -94,37 +101,6 @@ class CSGResult:
             "k": self.k,
             "metric": self.metric,
         }
-
-
-# --------------------------------------------------------------------------- #
-# arguments
-# --------------------------------------------------------------------------- #
-def _check_samples_per_class(m):
-    if m is None:
-        return None
-    if isinstance(m, bool) or not isinstance(m, numbers.Real):
-        raise TypeError(f"samples_per_class must be an int, a fraction or None, got {m!r}")
-    if isinstance(m, numbers.Integral):
-        if m < 1:
-            raise ValueError(f"samples_per_class must be >= 1, got {m}")
-        return int(m)
-    if not 0.0 < float(m) <= 1.0:
-        raise ValueError(
-            f"samples_per_class as a fraction must be in (0, 1], got {m!r}"
-        )
-    return float(m)
-
-
-def _check_metric(metric, X):
-    if metric == "euclidean" or callable(metric):
-        return metric
-    if not isinstance(metric, str):
-        raise TypeError(f"metric must be a string or a callable, got {metric!r}")
-    try:
-        pairwise_distances(X[:1], X[:1], metric=metric)
-    except Exception as exc:
-        raise ValueError(f"metric {metric!r} is not usable: {exc}") from None
-    return metric
 
 
 def _sample_rows(codes, n_classes, m, rng):
@@ -316,7 +292,6 @@ def _knn_generic(X, rows, k, n_cand, metric):
     n = X.shape[0]
     eps64 = np.finfo(np.float64).eps
     out = np.empty((len(rows), k + 1), dtype=np.intp)
-    redo = np.zeros(len(rows), dtype=bool)
     block = max(1, min(len(rows), _BLOCK_ELEMENTS // max(n, 1)))
     for start in range(0, len(rows), block):
         r = rows[start:start + block]
@@ -331,7 +306,7 @@ def _knn_generic(X, rows, k, n_cand, metric):
         out[start:start + len(r)] = cand[:, : k + 1]
         for i in np.flatnonzero(bad):
             out[start + i] = D[i].argsort()[: k + 1]
-    return out, np.zeros(len(rows), dtype=bool)
+    return out, np.zeros(len(rows), dtype=bool)  # ambiguous rows were settled exactly above
 
 
 def nearest_neighbours(X, rows, k, metric="euclidean"):
@@ -450,10 +425,10 @@ def csg(X, y, *, samples_per_class=250, k=3, metric="euclidean", embedding=None,
             f"k={k} must be smaller than the smallest class "
             f"({classes[smallest]!r} has {counts[smallest]} samples)"
         )
-    m = _check_samples_per_class(samples_per_class)
+    m = check_count_or_fraction(samples_per_class, name="samples_per_class", allow_none=True)
     rng = check_random_state(random_state)
     Xa = np.asarray(Xa, dtype=np.float64)
-    metric = _check_metric(metric, Xa)
+    metric = check_metric(metric, Xa)
 
     # sample first: the draws then match the reference's with the same seed
     rows, sample_counts = _sample_rows(codes, K, m, rng)

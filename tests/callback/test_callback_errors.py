@@ -46,7 +46,8 @@ def test_a_diagnostic_that_throws_is_recorded_and_training_goes_on(tmp_path, dig
     cb = DebuggerCallback(tmp_path, train_data=(X, y), verbose=1)
     history = train_only_model().fit(X, y, epochs=3, batch_size=64, verbose=0, callbacks=[cb])
     assert len(history.history["loss"]) == 3
-    failed = {(f.evidence["diagnostic"], f.step) for f in cb.findings if f.id == "diagnostic.failed"}
+    failed = {(f.evidence["diagnostic"], f.step) for f in cb.findings
+              if f.id == "diagnostic.failed"}
     assert ("inference_determinism", 0) in failed
     assert {("gradients", e) for e in range(3)} <= failed
     # the failures are in the event files too, next to the records that did work
@@ -167,7 +168,8 @@ def _unbuilt():
     (lambda X, y: summary.model("m", _unbuilt()), ValueError, "is not built"),
     (lambda X, y: summary.model("m", "resnet"), TypeError, "model must be a keras.Model"),
     (lambda X, y: summary.balance("b", y, stage="during"), ValueError, "stage must be"),
-    (lambda X, y: summary.balance("b", []), ValueError, "y is empty"),
+    (lambda X, y: summary.balance("b", []), ValueError,
+     "y must hold at least one label, got an empty array"),
     (lambda X, y: summary.checks("c", [1, 2]), TypeError, "doc must be a mapping"),
     (lambda X, y: summary.training("t", {"epoch": 1, "x": object()}), TypeError,
      "doc cannot be written as JSON"),

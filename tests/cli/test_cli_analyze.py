@@ -69,7 +69,7 @@ def files(tmp_path_factory):
     folder = root / "mnist_png"
     for c in range(10):
         (folder / str(c)).mkdir(parents=True)
-        for i, j in enumerate(np.flatnonzero(ym == c)[:20]):
+        for j in np.flatnonzero(ym == c)[:20]:
             Image.fromarray(Xm[j]).save(folder / str(c) / f"{j}.png")
     out["images"] = folder
     # the image model trains on other MNIST digits than the saved ones

@@ -18,7 +18,8 @@ def test_npz_key_variants_are_found_and_named(tmp_path, xk, yk):
     np.savez(tmp_path / "d.npz", **{xk: X[:30], yk: y[:30]})
     data = load_data(tmp_path / "d.npz")
     assert data.x.shape == (30, 28, 28) and data.y.tolist() == y[:30].tolist()
-    assert data.notes[0].startswith(f"features from key {xk!r} (30, 28, 28), labels from key {yk!r}")
+    assert data.notes[0].startswith(
+        f"features from key {xk!r} (30, 28, 28), labels from key {yk!r}")
     assert data.x_test is None
 
 

@@ -64,8 +64,8 @@ def test_readme_examples_run(doc, tmp_path):
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     for line, lang, code in blocks:
         cmd = [sys.executable, "-c", code] if lang == "python" else ["bash", "-e", "-c", code]
-        proc = subprocess.run(cmd, check=False, cwd=tmp_path, env=env, capture_output=True, text=True,
-                              timeout=300)
+        proc = subprocess.run(cmd, check=False, cwd=tmp_path, env=env, capture_output=True,
+                              text=True, timeout=300)
         assert proc.returncode == 0, (
             f"{doc.name}, {lang} block at line {line} failed ({proc.returncode}):\n"
             f"{code}\n--- stdout\n{proc.stdout[-2000:]}\n--- stderr\n{proc.stderr[-3000:]}")

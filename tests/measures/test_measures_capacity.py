@@ -153,7 +153,8 @@ def test_reshaping_the_raw_input_does_not_cap_the_next_layer():
 
 
 def test_keras_applications_model():
-    m = keras.applications.MobileNetV2(weights=None, input_shape=(32, 32, 3), alpha=0.35, classes=10)
+    m = keras.applications.MobileNetV2(weights=None, input_shape=(32, 32, 3), alpha=0.35,
+                                       classes=10)
     cap = nd.model_capacity(m)
     assert cap.n_params == m.count_params()
     assert cap.trainable_params == sum(int(np.prod(w.shape)) for w in m.trainable_weights)
@@ -235,7 +236,8 @@ def test_capacity_match_verdicts(bits, verdict):
 def test_capacity_match_takes_a_model_capacity():
     cap = nd.model_capacity(dense_stack(2, [3, 1]))
     m = nd.capacity_match(cap, XOR)
-    assert m.model_bits == 12 and m.verdict == "oversized" and m.log2_ratio == pytest.approx(math.log2(3))
+    assert m.model_bits == 12 and m.verdict == "oversized"
+    assert m.log2_ratio == pytest.approx(math.log2(3))
 
 
 @pytest.mark.parametrize("bits, complexity, match", [

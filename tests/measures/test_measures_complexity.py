@@ -20,7 +20,8 @@ def test_friedland_files_reproduce_table1_expected_complexity(name, expected):
     assert nd.dataset_complexity(X, y).expected_bits == expected
 
 
-@pytest.mark.parametrize("name, thresholds", [("gauss", 1), ("circle", 30), ("spiral", 39), ("xor", 26)])
+@pytest.mark.parametrize("name, thresholds",
+                         [("gauss", 1), ("circle", 30), ("spiral", 39), ("xor", 26)])
 def test_friedland_files_threshold_counts(name, thresholds):
     X, y = load_friedland(name)
     c = nd.dataset_complexity(X, y)
@@ -30,7 +31,8 @@ def test_friedland_files_threshold_counts(name, thresholds):
     assert (c.dim, c.n_samples, c.n_classes) == (2, 100, 2)
 
 
-@pytest.mark.parametrize("name, expected", [("gauss", 12), ("circle", 2), ("spiral", 14), ("xor", 12)])
+@pytest.mark.parametrize("name, expected",
+                         [("gauss", 12), ("circle", 2), ("spiral", 14), ("xor", 12)])
 def test_l1_energy_differs_from_the_papers_column_on_signed_data(name, expected):
     X, y = load_friedland(name)
     assert nd.dataset_complexity(X, y, energy="l1").expected_bits == expected
@@ -131,7 +133,8 @@ def test_relabelling_classes_changes_nothing(data):
     names = np.array(["zebra", "ant", "moth", "bee"])
     a = nd.dataset_complexity(X, y)
     b = nd.dataset_complexity(X, names[y])
-    assert (a.thresholds, a.expected_bits, a.max_bits) == (b.thresholds, b.expected_bits, b.max_bits)
+    assert (a.thresholds, a.expected_bits, a.max_bits) == \
+        (b.thresholds, b.expected_bits, b.max_bits)
 
 
 @settings(max_examples=40, deadline=None)
@@ -139,7 +142,8 @@ def test_relabelling_classes_changes_nothing(data):
 def test_l1_equals_sum_on_nonnegative_data(data):
     X, y = data
     X = np.abs(X)
-    assert nd.dataset_complexity(X, y, energy="l1").thresholds == nd.dataset_complexity(X, y).thresholds
+    l1 = nd.dataset_complexity(X, y, energy="l1")
+    assert l1.thresholds == nd.dataset_complexity(X, y).thresholds
 
 
 def test_integer_images_count_exactly_like_their_float_copy():

@@ -53,7 +53,7 @@ def test_fixed_structure_scales_width_only_and_says_its_range():
         models.alexnet_like(MNIST, 10, target_bits=1e5, extra_layers=0)
     fixed = models.resnet_like(MNIST, 10, target_bits=2e5, extra_blocks=2)
     assert fixed.warehouse.structure == {"extra_blocks": 2}
-    assert len([l for l in fixed.layers if l.name.startswith("s1b")]) > 0
+    assert any(layer.name.startswith("s1b") for layer in fixed.layers)
     assert fixed.get_layer("s1b3_add") is not None  # 1 + 2 blocks in the first stage
 
 
