@@ -7,9 +7,9 @@ On the MNIST test set (10,000 images, scaled to [0, 1]) an MLP
 trained with the same seed and the same initial weights, batch size 128:
 
 - per epoch: the median epoch time over epochs 2..N (epoch 1 carries
-  TensorFlow's tracing), best of ``--repeat`` alternating runs, including the callback's epoch-end work (gradient
-  norms, dead units, update ratio on the 256-sample probe batch, one record,
-  diagnosis).                                              target <= 1.05x
+  TensorFlow's tracing), best of ``--repeat`` alternating runs, including the
+  callback's epoch-end work (gradient norms, dead units, update ratio on the
+  256-sample probe batch, one record, diagnosis).           target <= 1.05x
 - once: the callback's train-begin work (dataset complexity + CSG +
   balance + PCA projection, model capacity, static checks), reported
   separately — it does not grow with the number of epochs.
@@ -86,7 +86,8 @@ def timed_fit(kind, X, y, epochs, with_callback, logdir):
     epoch_times = [e - s for s, e in zip(timer.starts, timer.ends)]
     # time spent between the two timers' epoch ends = the debugger's epoch-end work
     hook = [b - a for a, b in zip(pre.ends, timer.ends)]
-    return {"hook": statistics.median(hook[1:] if len(hook) > 1 else hook),"total": total, "begin": timer.starts[0] - t0,
+    return {"hook": statistics.median(hook[1:] if len(hook) > 1 else hook), "total": total,
+            "begin": timer.starts[0] - t0,
             "epoch": statistics.median(epoch_times[1:] if len(epoch_times) > 1 else epoch_times),
             "epochs": epoch_times}
 

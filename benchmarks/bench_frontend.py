@@ -40,11 +40,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # tb_process, browser_support, the logdir writers
 sys.path.insert(0, str(ROOT))
 
-import nndebug_logdirs
-from browser_support import chromium
-from tb_process import TensorBoardProcess
+import nndebug_logdirs  # noqa: E402 - from tests/, put on sys.path above
+from browser_support import chromium  # noqa: E402 - from tests/, put on sys.path above
+from tb_process import TensorBoardProcess  # noqa: E402 - from tests/, put on sys.path above
 
-BUNDLE = ROOT / "tb_nndebug" / "static" / "index.js"
+BUNDLE = ROOT / "tb_nndebug" / "plugin" / "static" / "index.js"
 TARGET_S = 1.5
 
 
@@ -64,14 +64,16 @@ def first_render(ctx, url: str) -> tuple[float, float]:
         page.goto(url + "/#nndebug")
         frame.locator(".nnd-card").first.wait_for(state="visible")
         findings = time.perf_counter() - t0
-        frame.locator('[data-panel="robustness"] [data-chart="robust-accuracy"] svg').last.wait_for()
+        chart = '[data-panel="robustness"] [data-chart="robust-accuracy"] svg'
+        frame.locator(chart).last.wait_for()
         return findings, time.perf_counter() - t0
     finally:
         page.close()
 
 
 BREAKDOWN_JS = """() => {
-  const rel = (name) => performance.getEntriesByType("resource").filter((e) => e.name.includes(name)).pop();
+  const rel = (name) => performance.getEntriesByType("resource")
+    .filter((e) => e.name.includes(name)).pop();
   const nav = performance.getEntriesByType("navigation")[0];
   const out = {iframe_start: performance.timeOrigin - window.parent.performance.timeOrigin};
   for (const [k, n] of [["index.js", "index.js"], ["runs", "/runs"], ["report", "/report?"]]) {
@@ -79,7 +81,9 @@ BREAKDOWN_JS = """() => {
     if (e) out[k] = [e.startTime, e.responseEnd];
   }
   out.dom_ready = nav ? nav.domContentLoadedEventEnd : null;
-  for (const m of performance.getEntriesByType("mark")) if (m.name.startsWith("nnd:")) out[m.name] = m.startTime;
+  for (const m of performance.getEntriesByType("mark")) {
+    if (m.name.startsWith("nnd:")) out[m.name] = m.startTime;
+  }
   out.now = performance.now();
   return out;
 }"""
@@ -143,7 +147,8 @@ def switching(ctx, url: str, runs: list[str], n: int) -> list[float]:
             link = frame.locator(f'.nnd-run[data-run="{run}"]')
             link.scroll_into_view_if_needed()
             times.append(timed(link.click, lambda run=run: (
-                frame.locator(f'.nnd-report[data-run="{run}"] .nnd-card').first.wait_for(state="visible"))))
+                frame.locator(f'.nnd-report[data-run="{run}"] .nnd-card').first
+                .wait_for(state="visible"))))
         return times
     finally:
         page.close()
@@ -213,7 +218,8 @@ def main(argv=None) -> int:
         print(f"{name:<44} first {xs[0]:6.3f}s  median {med:6.3f}s  max {max(xs):6.3f}s{verdict}")
         return med
 
-    print(f"\n{args.runs} runs × {args.epochs} epochs, headless Chromium ({args.repeats} repeats after a cold one)")
+    print(f"\n{args.runs} runs × {args.epochs} epochs, headless Chromium "
+          f"({args.repeats} repeats after a cold one)")
     b = line("baseline: Scalars tab → first chart drawn", base)
     f = line("Debugger tab → findings visible", [x for x, _ in first], TARGET_S)
     line("Debugger tab → every chart drawn", [y for _, y in first])
@@ -223,7 +229,8 @@ def main(argv=None) -> int:
     line("Compare → table + scatter drawn", comp)
     warm_b = statistics.median(base[1:]) if len(base) > 1 else b
     warm_f = statistics.median([x for x, _ in first][1:]) if len(first) > 1 else f
-    print(f"\nratio Debugger first render / Scalars first render (warm medians): {warm_f / warm_b:.2f}")
+    print("\nratio Debugger first render / Scalars first render (warm medians): "
+          f"{warm_f / warm_b:.2f}")
     return 0
 
 

@@ -79,8 +79,9 @@ def sklearn_knn(X, rows, k):
 
 
 def bench_csg(repeat, seed=0, M=250, k=3):
-    import tb_nndebug as nd
     from sklearn.decomposition import PCA
+
+    import tb_nndebug as nd
     from tb_nndebug.datasets import load_mnist_test
 
     X, y = load_mnist_test()
@@ -96,11 +97,12 @@ def bench_csg(repeat, seed=0, M=250, k=3):
     print(f"2. csg vs spectral-metric 0.6.1, MNIST test 10,000, M={M}, k={k}, seed={seed}")
     for label, data in (("raw", X), ("pca50", Z)):
         X32 = data.astype(np.float32)
-        t_floor, _ = best_of(lambda: floor_knn(X32, rows, k), repeat)
+        t_floor, _ = best_of(lambda X32=X32: floor_knn(X32, rows, k), repeat)
         t_ours, res = best_of(
-            lambda: nd.csg(data, y, samples_per_class=M, k=k, random_state=seed), repeat)
+            lambda data=data: nd.csg(data, y, samples_per_class=M, k=k, random_state=seed),
+            repeat)
         t_ref, ref_score = reference_csg(data, y, M, k, seed)
-        t_sk, _ = best_of(lambda: sklearn_knn(data, rows, k), repeat)
+        t_sk, _ = best_of(lambda data=data: sklearn_knn(data, rows, k), repeat)
         speedup, vs_floor = t_ref / t_ours, t_ours / t_floor
         target = 3 if label == "raw" else 8
         same = abs(res.score - ref_score) < 1e-9

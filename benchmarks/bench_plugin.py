@@ -40,8 +40,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # tb_process and the logdir writers live there
 sys.path.insert(0, str(ROOT))
 
-import nndebug_logdirs
-from tb_process import TensorBoardProcess
+import nndebug_logdirs  # noqa: E402 - from tests/, put on sys.path above
+from tb_process import TensorBoardProcess  # noqa: E402 - from tests/, put on sys.path above
 
 ROUTE = "/data/plugin/nndebug"
 BASELINE = "/data/plugin/scalars/tags"

@@ -26,10 +26,10 @@ def main(argv=None):
                     help="samples timed one at a time, extrapolated to --n (default 10)")
     args = ap.parse_args(argv)
 
+    import importlib
+
     import keras
     import tensorflow as tf
-
-    import importlib
 
     rb = importlib.import_module("tb_nndebug.adversarial")  # the module, not nd.robustness
     from tb_nndebug.datasets import load_mnist_test
@@ -97,7 +97,7 @@ def main(argv=None):
     print(f"  median eps {res.median_eps:.4f}, censored {res.censored_fraction:.2f}, "
           f"median pixels {res.median_pixels:g} ({res.pixel_fraction:.3%} of 784), "
           f"clean accuracy {res.clean_accuracy:.2f}")
-    print(f"  RA at eps 0.05/0.1/0.2/0.3: "
+    print("  RA at eps 0.05/0.1/0.2/0.3: "
           + " / ".join(f"{res.robust_accuracy(e):.2f}" for e in (0.05, 0.1, 0.2, 0.3)))
 
 

@@ -34,10 +34,11 @@ def main(argv=None) -> int:
     for family, key in (("resnet_like", "extra_blocks"), ("alexnet_like", "extra_layers")):
         build = models.FAMILIES[family]
         for target in args.targets:
-            t_auto, auto = _timed(lambda: build(shape, 10, target_bits=target, random_state=0))
+            t_auto, auto = _timed(lambda build=build, target=target: build(
+                shape, 10, target_bits=target, random_state=0))
             n = auto.warehouse.structure[key]
-            t_fixed, fixed = _timed(lambda: build(shape, 10, target_bits=target,
-                                                  random_state=0, **{key: n}))
+            t_fixed, fixed = _timed(lambda build=build, target=target, key=key, n=n: build(
+                shape, 10, target_bits=target, random_state=0, **{key: n}))
             same = (auto.warehouse.widths == fixed.warehouse.widths
                     and auto.warehouse.bits == fixed.warehouse.bits)
             print(f"{family:13s} {target:8.0e} bits ({key}={n:3d}, {len(auto.layers):4d} layers): "
