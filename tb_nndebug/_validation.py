@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import re
 
 import numpy as np
 from sklearn.utils import check_consistent_length as _sk_check_consistent_length
@@ -335,12 +336,23 @@ def Bool():  # noqa: N802
     return Constraint(check_bool)
 
 
+def is_url(path) -> bool:
+    """True for ``scheme://...`` paths (gs, s3, hdfs, ram), which stay URLs."""
+    return isinstance(path, str) and re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", path) is not None
+
+
 def check_writable_dir(value, *, name: str = "log_dir") -> str:
     """``value`` as an absolute path that is, or can be created as, a writable directory
-    (its nearest existing ancestor must be a writable directory)."""
+    (its nearest existing ancestor must be a writable directory).
+
+    A URL (``gs://bucket/logs``, ``s3://...``, ``ram://...``) is kept as it is, for
+    TensorFlow's file system layer to open; it is not checked here.
+    """
     if isinstance(value, bool) or not isinstance(value, (str, os.PathLike)):
         raise TypeError(f"{name} must be a path (str or os.PathLike), "
                         f"got {type(value).__name__} {value!r}")
+    if is_url(os.fspath(value)):
+        return os.fspath(value)
     path = os.path.abspath(os.fspath(value))
     probe = path
     while not os.path.exists(probe):

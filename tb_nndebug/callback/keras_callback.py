@@ -15,7 +15,6 @@ goes on, unless ``strict=True``.
 """
 from __future__ import annotations
 
-import os
 import re
 import sys
 
@@ -146,7 +145,8 @@ class DebuggerCallback(keras.callbacks.Callback):
     ----------
     log_dir : str or os.PathLike
         The same ``log_dir`` as ``keras.callbacks.TensorBoard``; records go
-        to ``<log_dir>/<name>``.
+        to ``<log_dir>/<name>``. A URL TensorFlow's file system knows
+        (``gs://``, ``s3://``, ``hdfs://``, ``ram://``) stays a URL.
     train_data : (X, y) arrays or batched tf.data.Dataset, optional
         The training data (Keras does not show it to callbacks). Measured
         once at train begin, and a fixed probe batch is drawn from it for
@@ -212,7 +212,7 @@ class DebuggerCallback(keras.callbacks.Callback):
         self.random_state = random_state
         self._train = _check_data(train_data, name="train_data", limit=self.max_samples)
         self._val = _check_data(validation_data, name="validation_data", limit=self.max_samples)
-        self.run_dir = os.path.join(self.log_dir, self.name)
+        self.run_dir = tf.io.gfile.join(self.log_dir, self.name)  # a URL stays a URL
         self.records: dict = {}
         self.findings: list = []
         self._writer = None
@@ -287,7 +287,7 @@ class DebuggerCallback(keras.callbacks.Callback):
         self._input_stats = None
         self._dataset_skipped = None
         try:
-            os.makedirs(self.run_dir, exist_ok=True)
+            tf.io.gfile.makedirs(self.run_dir)
             self._writer = tf.summary.create_file_writer(self.run_dir)
             self._reader = reading.RunReader(self.run_dir)
         except Exception as exc:  # nowhere to record it: say so and stay out of the way

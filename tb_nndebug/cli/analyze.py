@@ -122,21 +122,27 @@ def _load_model(path):
         raise ValueError(f"--model: cannot load {p.name!r}: {msg}") from None
 
 
-def _clear_previous_analysis(run_dir: Path, name: str) -> None:
+def _clear_previous_analysis(run_dir: str, name: str) -> None:
     """Let a new analysis replace an earlier one of the same name (stale records
     of the old one would otherwise be diagnosed with the new), but never touch
     a run something else wrote there, such as a training run's callback."""
+    import tensorflow as tf
+
     from ..records.reading import read_records
 
-    files = [p for p in run_dir.glob("*tfevents*") if p.is_file()] if run_dir.is_dir() else []
+    if not tf.io.gfile.isdir(run_dir):
+        return
+    files = [tf.io.gfile.join(run_dir, f) for f in tf.io.gfile.listdir(run_dir)
+             if "tfevents" in f]
+    files = [f for f in files if not tf.io.gfile.isdir(f)]
     if not files:
         return
     infos = read_records(run_dir).get("run_info", [])
     if not any(r["value"].get("experiment") == "analyze" for r in infos):
-        raise ValueError(f"name {name!r}: {str(run_dir)!r} already holds a run not written by "
+        raise ValueError(f"name {name!r}: {run_dir!r} already holds a run not written by "
                          "analyze; choose another --name")
-    for p in files:
-        p.unlink()
+    for f in files:
+        tf.io.gfile.remove(f)
 
 
 def analyze(data, *, logdir, name: str | None = None, model=None, test=None, label=None,
@@ -200,9 +206,9 @@ def analyze(data, *, logdir, name: str | None = None, model=None, test=None, lab
 
     if model is not None and not hasattr(model, "predict"):
         model = _load_model(model)
-    run_dir = Path(os.fspath(logdir)) / name / "debugger"
+    run_dir = tf.io.gfile.join(os.fspath(logdir), name, "debugger")  # a URL stays a URL
     _clear_previous_analysis(run_dir, name)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    tf.io.gfile.makedirs(run_dir)
 
     steps = [s for s in STEPS
              if (s not in ("model", "accuracy") or model is not None)
@@ -210,7 +216,7 @@ def analyze(data, *, logdir, name: str | None = None, model=None, test=None, lab
     bar = tqdm(total=len(steps), disable=not progress, unit="step", leave=False)
     facts = {"experiment": "analyze", "data": loaded.source, "data_format": loaded.format,
              "n_samples": len(loaded.x), "notes": notes}
-    writer = tf.summary.create_file_writer(str(run_dir))
+    writer = tf.summary.create_file_writer(run_dir)
     try:
         with writer.as_default(step=0):
             bar.set_description("dataset measures")
@@ -229,7 +235,7 @@ def analyze(data, *, logdir, name: str | None = None, model=None, test=None, lab
     findings = tuple(diagnose(records, thresholds=thresholds))
     bar.update()
     bar.close()
-    return Analysis(run_dir=str(run_dir), findings=findings, records=records,
+    return Analysis(run_dir=run_dir, findings=findings, records=records,
                     notes=tuple(notes), accuracy=facts.get("accuracy"),
                     test_accuracy=facts.get("test_accuracy"))
 

@@ -249,6 +249,14 @@ def _exit_status(findings, fail_on: str) -> int:
     return EXIT_OK
 
 
+def _run_name(run_dir: str, root: str) -> str:
+    """The run's name as TensorBoard shows it for ``--logdir root`` (URLs included)."""
+    run, top = run_dir.rstrip("/"), root.rstrip("/")
+    if run == top:
+        return run.rsplit("/", 1)[-1]
+    return run[len(top):].lstrip("/") if run.startswith(top + "/") else run
+
+
 def _cmd_report(args) -> int:
     import json
 
@@ -267,7 +275,7 @@ def _cmd_report(args) -> int:
         raise CLIError(f"PATH: no debugger runs (nndebug records) under {args.path!r}")
     out, every = [], []
     for run_dir in runs:
-        name = os.path.relpath(run_dir, args.path) if "://" not in run_dir else run_dir
+        name = _run_name(run_dir, args.path)
         decoded = reading.RunReader(run_dir).read(run=name)
         findings = [f.to_dict() for f in diagnose(decoded.for_diagnosis())]
         every.extend(findings)
