@@ -90,7 +90,9 @@ def _json_object(data, what: str) -> dict:
     (``ValueError``) are errors of the record too, not of the reader.
     """
     try:
-        obj = json.loads(bytes(data).decode("utf-8"))
+        # NaN / Infinity literals (not JSON, but Python's json accepts them) read as null,
+        # as the contract says; TensorBoard's responder would turn them into strings
+        obj = json.loads(bytes(data).decode("utf-8"), parse_constant=lambda _: None)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise RecordError(f"{what} is not valid JSON: {type(exc).__name__}: "
                           f"{str(exc)[:200]}") from None

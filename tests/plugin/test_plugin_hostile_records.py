@@ -1,5 +1,6 @@
 """A record that nests 3,000 deep or holds a 5,000-digit integer is that record's
-``record.unsupported`` finding: the routes stay 200 and the other runs stay listed."""
+``record.unsupported`` finding: the routes stay 200 and the other runs stay listed.
+NaN / Infinity literals in a record reach the routes as null."""
 from __future__ import annotations
 
 import json
@@ -27,6 +28,8 @@ def test_deep_and_huge_records_do_not_take_the_routes_down(tmp_path):
         _raw("deep", b'{"kind": "run_info", "version": 1, "x": ' + b"[" * 3000 + b"]" * 3000
              + b"}")
         _raw("huge", b'{"kind": "run_info", "version": 1, "x": ' + b"9" * 5000 + b"}")
+        _raw("nan", b'{"kind": "run_info", "version": 1, "architecture": NaN, '
+                    b'"capacity_level": Infinity}')
     client, _ = make_client(tmp_path)
 
     runs = client.get(f"{ROUTE}/runs")
@@ -40,5 +43,9 @@ def test_deep_and_huge_records_do_not_take_the_routes_down(tmp_path):
     findings = json.loads(report.get_data())["findings"]
     assert sorted(f["evidence"]["tag"] for f in findings if f["id"] == "record.unsupported") == [
         "deep", "huge"]
+    body = report.get_data(as_text=True)
+    assert "NaN" not in body and "Infinity" not in body  # the contract says null
+    (row,) = json.loads(client.get(f"{ROUTE}/compare?runs=hostile/debugger").get_data())["rows"]
+    assert row["architecture"] is None and row["capacity_level"] is None
     good = json.loads(client.get(f"{ROUTE}/report?run=good/debugger").get_data())
     assert "balance.imbalanced" in {f["id"] for f in good["findings"]}

@@ -66,3 +66,12 @@ def test_a_record_nested_too_deep_or_with_a_huge_integer_is_one_error_not_a_cras
     ])
     assert decoded.records["model"][0]["value"]["bits"] == 7
     assert [e["step"] for e in decoded.errors] == [0, 1]
+
+
+def test_nan_and_infinity_literals_in_a_record_read_as_null():
+    payload = b'{"kind": "run_info", "version": 1, "lr": NaN, "arch": Infinity, "m": -Infinity}'
+    decoded = decode_series([Series("info", content("run_info"),
+                                    [Point(0, 1.0, np.array([payload], dtype=object))])])
+    value = decoded.records["run_info"][0]["value"]
+    assert (value["lr"], value["arch"], value["m"]) == (None, None, None)
+    assert decoded.errors == []
