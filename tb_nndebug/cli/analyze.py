@@ -187,9 +187,11 @@ def analyze(data, *, logdir, name: str | None = None, model=None, test=None, lab
     tested = _held_out(loaded, test, label)
     if name is None:
         name = Path(loaded.source).stem or "data"
-    if not isinstance(name, str) or not name or name.startswith(("/", ".")):
-        raise ValueError(f"name must be a relative run name (not starting with '/' or '.'), "
-                         f"got {name!r}")
+    parts = name.replace("\\", "/").split("/") if isinstance(name, str) else []
+    if not name or not isinstance(name, str) or name.startswith(("/", ".")) \
+            or any(part in ("", ".", "..") for part in parts):
+        raise ValueError(f"name must be a relative run name inside --logdir (no leading '/' "
+                         f"or '.', no '..' or empty parts), got {name!r}")
     notes = list(loaded.notes)
     if tested is not None and tested is not loaded:
         notes.extend(f"--test: {n}" for n in tested.notes)

@@ -178,3 +178,12 @@ def test_demo_serve_on_a_busy_port_fails_before_running(tmp_path):
         f"tb-nndebug demo: error: --port {port} on 127.0.0.1 is not available "
         "(Address already in use); choose another with --port")
     assert not (tmp_path / "table1").exists()
+
+
+@pytest.mark.parametrize("name", ["a/../../escaped", "../up", "a//b", "a/./b", "/abs"])
+def test_a_run_name_that_leaves_the_logdir_is_refused(tmp_path, name):
+    np.savez(tmp_path / "d.npz", x=np.eye(4), y=np.array([0, 1, 0, 1]))
+    proc = cli("analyze", tmp_path / "d.npz", "--logdir", tmp_path / "runs", "--name", name,
+               "--no-csg", "--no-progress")
+    assert_one_line_error(proc, "name must be a relative run name inside --logdir", repr(name))
+    assert not (tmp_path / "escaped").exists() and not (tmp_path / "up").exists()
