@@ -219,6 +219,13 @@ def test_lr_too_low_when_the_loss_barely_moves_early():
     assert ids(tiny) == ["training.lr_too_low"]
 
 
+def test_lr_too_low_stays_silent_on_a_loss_that_rises():
+    # 8.7 % up in small steps: below the divergence ratio and no swings, but it moved
+    rising = diagnose({"checks": [checks(initial_loss=2.3)],
+                       "training": [training([2.35, 2.40, 2.45, 2.48, 2.50])]})
+    assert "training.lr_too_low" not in ids(rising)
+
+
 def test_dropout_at_inference_from_a_non_deterministic_check():
     f = diagnose({"checks": [checks(inference_deterministic=False, inference_max_diff=0.4,
                                     stochastic_layers=["always_dropout"])]})

@@ -99,7 +99,8 @@ def _loss_barely_moves(R, T):
         max(accs) >= chance + T["good_fraction"] * (1 - chance)
     ev.update(progress=progress, weight_update_ratio=num(doc.get("weight_update_ratio")),
               already_good=already_good)
-    if progress < T["progress"] and not already_good:
+    # a loss that rose by more than the margin moved: too small a step is not its cause
+    if -T["progress"] <= progress < T["progress"] and not already_good:
         yield Found(
             "warning", f"Loss barely moves ({progress:.2%} lower after {len(early)} epochs)", ev,
             "Raise the learning rate about 10× (Adam's default 1e-3 is a good start): "
@@ -109,8 +110,8 @@ def _loss_barely_moves(R, T):
 
 
 @rule("training.lr_too_low", severities=("warning",), panel="training", order=150,
-      fires_when="loss fell < 1 % over the first 5 epochs (unless accuracy is already half-way "
-                 "from chance to perfect); or lr < 1e-7",
+      fires_when="loss moved < 1 % either way over the first 5 epochs (unless accuracy is "
+                 "already half-way from chance to perfect); or lr < 1e-7",
       causes=("training.logits_mismatch", "training.dropout_at_inference",
               "training.vanishing_gradients"),
       thresholds=[
