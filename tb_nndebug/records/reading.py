@@ -29,7 +29,9 @@ class Point:
 
     step: int
     wall_time: float
-    value: Any  # the tensor value: numpy array of bytes, bytes or str
+    #: the tensor value (numpy array of bytes, bytes or str), or the document a reader
+    #: already decoded (a dict), or the RecordError it met decoding it
+    value: Any
 
 
 @dataclass(frozen=True)
@@ -73,14 +75,23 @@ class Decoded:
         return [warning_text(e) for e in self.errors]
 
 
-def _decode_point(point: Point, kind: str) -> dict:
+def _decode(value) -> dict:
+    """One record document from a tensor value (raises RecordError)."""
+    if isinstance(value, contract.RecordError):
+        raise value
+    if isinstance(value, dict):
+        return value
     try:
-        doc = contract.decode_record(point.value)
+        return contract.decode_record(value)
     except contract.RecordError:
         raise
     except Exception as exc:  # noqa: BLE001 - deep nesting, huge integers: one bad record
         raise contract.RecordError(f"record cannot be decoded: {type(exc).__name__}: "
                                    f"{str(exc)[:200]}") from None
+
+
+def _decode_point(point: Point, kind: str) -> dict:
+    doc = _decode(point.value)
     if doc.get("kind") != kind:
         raise contract.RecordError(
             f"document kind {doc.get('kind')!r} differs from the series kind {kind!r}")
@@ -182,6 +193,10 @@ class RunReader:
             data = tensor_util.make_ndarray(value.tensor)
         except Exception:  # noqa: BLE001 - a broken tensor is that point's error
             data = None
+        try:  # decoded once here, not at every read: a callback reads its run every epoch
+            data = _decode(data)
+        except contract.RecordError as exc:
+            data = exc
         self._points[value.tag].append(Point(int(event.step), float(event.wall_time), data))
 
     def series(self) -> list[Series]:
