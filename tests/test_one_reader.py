@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 
-import keras
-import numpy as np
 import pytest
 import tensorflow as tf
 from plugin_client import ROUTE, make_client
 from tensorboard.compat.proto import summary_pb2
+from tiny_models import two_class_data, two_class_mlp
 
 from tb_nndebug import metadata
 from tb_nndebug.callback import DebuggerCallback
@@ -54,13 +53,8 @@ def test_a_hostile_logdir_gives_the_same_findings_through_all_four_readers(tmp_p
     logdir = tmp_path / "logs"
     run_dir = logdir / "debugger"
     write_hostile_records(run_dir)
-    rng = np.random.default_rng(0)
-    X = rng.random((200, 8), dtype=np.float32)
-    y = (X[:, 0] > 0.5).astype("int64")
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(8, activation="relu"),
-                              keras.layers.Dense(2, activation="softmax")])
-    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    X, y = two_class_data(200, 8)
+    model = two_class_mlp(8)
     cb = DebuggerCallback(logdir, train_data=(X, y), verbose=1, csg=False, projection=False)
     model.fit(X, y, epochs=2, batch_size=32, verbose=0, callbacks=[cb])
     console = capsys.readouterr().out

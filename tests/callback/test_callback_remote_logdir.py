@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from tiny_models import two_class_data, two_class_mlp
 
 from tb_nndebug.callback import DebuggerCallback
 from tb_nndebug.cli import main
@@ -19,13 +19,8 @@ def test_callback_on_a_ram_url_writes_nothing_locally_and_reads_back(tmp_path, m
                                                                      capsys):
     monkeypatch.chdir(tmp_path)
     logdir = "ram://nndebug-remote/exp1"
-    rng = np.random.default_rng(0)
-    X = rng.random((120, 6), dtype=np.float32)
-    y = (X[:, 0] > 0.5).astype("int64")
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(8, activation="relu"),
-                              keras.layers.Dense(2, activation="softmax")])
-    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    X, y = two_class_data(120, 6)
+    model = two_class_mlp(6)
     cb = DebuggerCallback(logdir, train_data=(X, y), verbose=0, csg=False, projection=False)
     assert cb.run_dir == "ram://nndebug-remote/exp1/debugger"
     model.fit(X, y, epochs=2, batch_size=32, verbose=0, callbacks=[cb])
