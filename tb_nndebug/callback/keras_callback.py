@@ -1,11 +1,13 @@
 """``DebuggerCallback``: the Keras 3 callback that feeds the Debugger tab.
 
 At train begin it measures the training data and the model once (dataset
-and model records) and runs the static checks (loss/output pairing, label
-range, input scale, inference determinism). At each epoch end it works on
-one fixed small probe batch: per-layer kernel gradient norms, dead ReLU
-units, the weight update ratio, plus the epoch's logs; it writes a
-``training`` record and prints new findings.
+and model records) and runs the static checks (loss/output pairing, targets,
+input scale at the first weighted layer, initial weights, inference
+determinism). At each epoch end it works on one fixed small probe batch:
+the gradient norm of every layer with trainable variables, dead ReLU units,
+the weight update ratio, plus the epoch's logs; it writes a ``training``
+record and prints new findings. The data may come in any form ``fit`` takes
+(:mod:`.samples`); reading it does not change what ``fit`` computes.
 
 It writes its own run directory ``<log_dir>/<name>`` beside the ``train``
 and ``validation`` runs of ``keras.callbacks.TensorBoard(log_dir)`` (two
@@ -26,7 +28,6 @@ from .. import diagnosis
 from .._validation import (
     Bool,
     Int,
-    check_labels,
     check_params,
     check_plain_name,
     check_random_state,
@@ -35,6 +36,9 @@ from .._validation import (
 from ..records import keras_facts as ki
 from ..records import reading
 from ..records import writers as summary
+from . import facts as fx
+from .probe import Probe
+from .samples import leaf_items, take_samples
 
 #: The scalar arguments of :class:`DebuggerCallback` and what each must be (``thresholds``,
 #: ``csg`` and the data are checked by their own readers).
@@ -64,78 +68,13 @@ def _error_text(exc: BaseException) -> str:
 #: Epoch failures kept in the cumulative ``diagnostic_error`` record.
 MAX_FAILURES = 200
 
-#: More distinct float targets than this (and than half the samples) look like
-#: regression: the capacity/balance/CSG measures need class labels.
-MAX_CLASSES = 1000
+
+def _index(tree, idx):
+    return keras.tree.map_structure(lambda a: None if a is None else a[idx], tree)
 
 
-def _not_class_labels(y) -> str | None:
-    """Why ``y`` cannot be measured as class labels (None if it can)."""
-    y = np.asarray(y)
-    if y.ndim == 2 and y.shape[1] > 1:
-        return None  # one-hot / probability rows
-    flat = y.reshape(len(y), -1)[:, 0] if y.ndim > 1 else y
-    if not np.issubdtype(flat.dtype, np.number):
-        return None  # strings: class names
-    n_unique = len(np.unique(flat))
-    if np.issubdtype(flat.dtype, np.floating) and not np.all(np.mod(flat, 1) == 0):
-        return (f"targets look continuous ({n_unique} distinct non-integer values): the "
-                "capacity, balance and CSG measures need class labels")
-    if n_unique > MAX_CLASSES:
-        return (f"{n_unique} distinct targets: too many for class labels (more than "
-                f"{MAX_CLASSES}); the capacity, balance and CSG measures need class labels")
-    return None
-
-
-def _take_dataset(ds, limit: int, *, name: str):
-    """Up to ``limit`` samples of a ``tf.data.Dataset`` of (x, y[, w]) batches."""
-    xs, ys, n = [], [], 0
-    for element in ds:
-        if not isinstance(element, (tuple, list)) or len(element) < 2:
-            raise ValueError(f"{name} must yield (x, y) or (x, y, sample_weight) batches")
-        x, y = np.asarray(element[0]), np.asarray(element[1])
-        if x.ndim == 0 or y.ndim == 0:
-            raise ValueError(f"{name} must be batched (call .batch(...)): got a single sample")
-        xs.append(x)
-        ys.append(y)
-        n += len(x)
-        if n >= limit:
-            break
-    if not xs:
-        raise ValueError(f"{name} is empty")
-    return np.concatenate(xs)[:limit], np.concatenate(ys)[:limit]
-
-
-def _check_data(data, *, name: str, limit: int):
-    """``None`` or validated ``(X, y)`` numpy arrays (original shapes kept)."""
-    if data is None:
-        return None
-    if isinstance(data, tf.data.Dataset):
-        X, y = _take_dataset(data, limit, name=name)
-    elif isinstance(data, tuple) and len(data) in (2, 3):  # as Keras's validation_data
-        X, y = data[0], data[1]
-    else:
-        raise TypeError(
-            f"{name} must be a tuple (X, y), a batched tf.data.Dataset of (x, y) or None, "
-            f"got {type(data).__name__}"
-        )
-    try:
-        X = np.asarray(X)
-        y = np.asarray(y)
-    except (TypeError, ValueError) as exc:  # ragged lists and the like
-        raise TypeError(f"{name} must hold arrays: {exc}") from None
-    if X.ndim < 2:
-        raise ValueError(f"{name}: X must have at least 2 dimensions (samples, features...), "
-                         f"got shape {X.shape}")
-    # Cheap checks here (no float64 copy of a big X); the measures convert once.
-    if X.dtype == object or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
-        raise TypeError(f"{name} X must be numeric, got dtype {X.dtype}")
-    if X.shape[0] == 0 or X[0].size == 0:
-        raise ValueError(f"{name} X is empty (shape {X.shape})")
-    if np.issubdtype(X.dtype, np.inexact) and not np.isfinite(X).all():
-        raise ValueError(f"{name} X contains NaN or infinite values")
-    check_labels(y, name=f"{name} y", n_samples=X.shape[0])
-    return X, y
+def _sample_weighted(samples) -> bool | None:
+    return None if samples is None else samples.sample_weight is not None
 
 
 class DebuggerCallback(keras.callbacks.Callback):
@@ -147,13 +86,23 @@ class DebuggerCallback(keras.callbacks.Callback):
         The same ``log_dir`` as ``keras.callbacks.TensorBoard``; records go
         to ``<log_dir>/<name>``. A URL TensorFlow's file system knows
         (``gs://``, ``s3://``, ``hdfs://``, ``ram://``) stays a URL.
-    train_data : (X, y) arrays or batched tf.data.Dataset, optional
-        The training data (Keras does not show it to callbacks). Measured
-        once at train begin, and a fixed probe batch is drawn from it for
-        the per-epoch signals. Without it only the model, the loss and the
-        logs are checked.
-    validation_data : (X, y) arrays or tf.data.Dataset, optional
-        Measured once (complexity, balance, input range) as tag ``validation``.
+    train_data : optional
+        The training data (Keras does not show it to callbacks), in any form
+        ``fit`` takes: ``(x, y)`` or ``(x, y, sample_weight)`` with ``x``/``y``
+        arrays, lists or dicts of arrays (multi-input, multi-output), ``x``
+        alone, a batched ``tf.data.Dataset``, a ``keras.utils.PyDataset`` or
+        a generator of batches (a generator is consumed: pass a separate one
+        from the one ``fit`` gets). At most ``max_samples`` samples and
+        256 MB are read (:data:`~tb_nndebug.callback.samples.SAMPLE_BUDGET_BYTES`),
+        without changing what ``fit`` computes (a shuffled ``tf.data`` keeps
+        its order). Measured once at train begin, and a fixed probe batch is
+        drawn from it for the per-epoch signals. What cannot be measured
+        (string inputs, targets that are not class labels) is said once as
+        an info finding. Without it only the model, the loss and the logs
+        are checked.
+    validation_data : optional
+        As ``train_data``; measured once (complexity, balance, input range)
+        as tag ``validation``.
     name : str, default="debugger"
         Name of the run directory under ``log_dir``.
     batch_size : int, default=256
@@ -171,7 +120,8 @@ class DebuggerCallback(keras.callbacks.Callback):
     projection : bool, default=True
         Log a 2-D PCA projection of ``train_data``.
     max_samples : int, default=20000
-        At most this many samples are taken from a ``tf.data.Dataset``.
+        At most this many samples are read from the data (fewer when they
+        would exceed the 256 MB budget).
     random_state : int, default=0
         Seeds the probe batch, CSG sampling and the projection.
 
@@ -210,8 +160,10 @@ class DebuggerCallback(keras.callbacks.Callback):
         self.max_samples = p["max_samples"]
         check_random_state(random_state)
         self.random_state = random_state
-        self._train = _check_data(train_data, name="train_data", limit=self.max_samples)
-        self._val = _check_data(validation_data, name="validation_data", limit=self.max_samples)
+        self._train = take_samples(train_data, name="train_data", max_samples=self.max_samples,
+                                   random_state=random_state)
+        self._val = take_samples(validation_data, name="validation_data",
+                                 max_samples=self.max_samples, random_state=random_state)
         self.run_dir = tf.io.gfile.join(self.log_dir, self.name)  # a URL stays a URL
         self.records: dict = {}
         self.findings: list = []
@@ -284,7 +236,7 @@ class DebuggerCallback(keras.callbacks.Callback):
         self._prev_weights = None
         self._probe = None
         self._probe_fn = None
-        self._input_stats = None
+        self._skipped = []
         self._dataset_skipped = None
         try:
             tf.io.gfile.makedirs(self.run_dir)
@@ -299,16 +251,13 @@ class DebuggerCallback(keras.callbacks.Callback):
             return
         complexity = None
         if self._train is not None:
-            X, y = self._train
             rng = check_random_state(self.random_state)
-            n = X.shape[0]
+            n = self._train.n
             idx = np.sort(rng.choice(n, size=min(self.batch_size, n), replace=False))
-            self._probe = (X[idx], y[idx])
-            self._dataset_skipped = _not_class_labels(y)
-            if self._dataset_skipped is None:
-                complexity = self._guard("dataset", self._log_dataset, "train", X, y, full=True)
+            self._probe = (_index(self._train.x, idx), _index(self._train.y, idx))
+            complexity = self._guard("dataset", self._log_dataset, "train", self._train, full=True)
         if self._val is not None and self._dataset_skipped is None:
-            self._guard("dataset", self._log_dataset, "validation", *self._val, full=False)
+            self._guard("dataset", self._log_dataset, "validation", self._val, full=False)
         self._complexity = complexity
         self._model_pending = not self.model.built  # subclassed: built by the first batch
         if not self._model_pending:
@@ -319,16 +268,38 @@ class DebuggerCallback(keras.callbacks.Callback):
         self._writer.flush()
         self._report()
 
-    def _log_dataset(self, tag, X, y, *, full):
+    def _csg_skip(self, X) -> str | None:
+        """Why CSG means nothing for these inputs (None: it does)."""
+        entries = ki.entry_layers(self.model) if _has_inputs(self.model) else []
+        if entries and all(type(layer).__name__ in ki.INDEX_LAYERS for layer in entries):
+            return ("the inputs are token ids feeding an Embedding: distances between ids mean "
+                    "nothing")
+        return None
+
+    def _log_dataset(self, tag, samples, *, full):
         from ..measures import DatasetComplexity
 
+        head, labels, why = fx.labelled_output(samples.y)
+        X, skipped_inputs = fx.measurable_inputs(samples.x)
+        if why is None and X is None:
+            why = "no input is numeric (" + "; ".join(skipped_inputs) + ")"
+        if why is not None:
+            if full:
+                self._dataset_skipped = why
+            return None
+        if full and skipped_inputs:
+            self._skipped.append({"what": "dataset inputs", "reason": "; ".join(skipped_inputs)})
+        if full and head not in (None, "y"):
+            self._skipped.append({"what": "dataset labels",
+                                  "reason": f"measured on output '{head}' only"})
+        csg = self.csg if full else False
+        skip = self._csg_skip(X) if full and csg is not False else None
+        kwargs = {"csg_skip": skip} if skip else {}
         doc = summary.dataset_document(
-            tag, X, y, csg=self.csg if full else False, projection=self.projection and full,
-            random_state=self.random_state)
+            tag, X, labels, csg=csg, projection=self.projection and full,
+            random_state=self.random_state, **kwargs)
         with self._writer.as_default():
             summary.write_document("dataset", tag, doc, step=0)
-        if full:
-            self._input_stats = doc["input_stats"]
         c = doc["complexity"]
         return DatasetComplexity(
             expected_bits=c["expected_bits"], expected_bits_exact=c["expected_bits_exact"],
@@ -340,62 +311,55 @@ class DebuggerCallback(keras.callbacks.Callback):
         with self._writer.as_default():
             summary.write_document("model", "model", doc, step=0)
 
-    def _make_probe_fn(self):
-        """Compile the per-epoch probe once: loss, each kernel's gradient norm
-        and, when the model's graph can be tapped, which ReLU units fire — one
-        forward/backward pass per epoch on the fixed probe batch."""
-        model = self.model
-        kernels = ki.kernel_variables(model)
-        names = [n for n, _ in kernels]
-        variables = [v for _, v in kernels]
-        relu = ki.relu_layers(model) if _has_inputs(model) else []
-        tap = None
-        if relu:
-            inputs = model.inputs
-            tap = keras.Model(inputs=inputs[0] if len(inputs) == 1 else inputs,
-                              outputs=[layer.output for layer in relu])
+    def _can_predict(self) -> str | None:
+        """Why the model cannot be called on the probe batch (None: it can)."""
+        try:
+            self.model(self._probe[0], training=False)
+        except NotImplementedError:
+            return ("the model has no call(): predictions, the probe loss, gradients and dead "
+                    "units are not measured (its sub-models are, in the model record)")
+        except Exception:  # noqa: BLE001 - a real failure: each probe check records its own
+            return None
+        return None
 
-        @tf.function
-        def probe_fn(x, y):
-            with tf.GradientTape() as tape:
-                pred = model(x, training=False)
-                loss = model.compute_loss(x=x, y=y, y_pred=pred, training=False)
-            grads = tape.gradient(loss, variables)
-            # -1 marks a kernel the loss does not reach (no gradient)
-            norms = [tf.norm(g) if g is not None else tf.constant(-1.0) for g in grads]
-            actives = []
-            if tap is not None:
-                outs = tap(x, training=False)
-                outs = outs if isinstance(outs, (list, tuple)) else [outs]
-                # a unit (a channel for convolutions) is alive if it fires anywhere
-                actives = [tf.reduce_any(tf.reshape(o, [-1, tf.shape(o)[-1]]) > 0, axis=0)
-                           for o in outs]
-            return loss, norms, actives
-
-        return names, relu if tap is not None else [], probe_fn
-
-    def _probe_pass(self):
-        """``(loss, grad norms, dead units or None)`` on the probe batch."""
+    def _probe_pass(self) -> dict:
+        """The probe's signals on the fixed batch (see :class:`.probe.Probe`)."""
         if self._probe_fn is None:
-            self._probe_fn = self._make_probe_fn()
-            self._probe_t = tuple(tf.convert_to_tensor(a) for a in self._probe)
-        names, relu, fn = self._probe_fn
-        loss, norms, actives = fn(*self._probe_t)
-        grad_norms = []
-        for name, n in zip(names, norms):
-            n = float(n.numpy())
-            grad_norms.append({"layer": name, "norm": None if n < 0 or not np.isfinite(n) else n})
-        dead = None
-        if relu:
-            dead = []
-            for layer, active in zip(relu, actives):
-                active = np.asarray(active)
-                dead.append({"layer": layer.name, "fraction": float(1.0 - active.mean()),
-                             "units": int(active.shape[0])})
-        return float(np.asarray(loss)), grad_norms, dead
+            model = self.model
+            with_loss = getattr(model, "loss", None) is not None
+            self._probe_fn = Probe(model, *self._probe, with_loss=with_loss)
+        return self._probe_fn()
+
+    def _first_layer_input(self) -> dict:
+        """What reaches the first weighted layer(s): its value range, or that it is token
+        ids (an Embedding), or the raw input with the in-model preprocessing named."""
+        model, x = self.model, self._probe[0]
+        entries = ki.entry_layers(model) if _has_inputs(model) else []
+        index = [layer for layer in entries if type(layer).__name__ in ki.INDEX_LAYERS]
+        dense = [layer for layer in entries if layer not in index]
+        out = {"input_kind": "index" if index and not dense else "values",
+               "input_source": None, "input_preprocessing": None}
+        stats = None
+        if dense:
+            inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
+            tap = keras.Model(inputs, [layer.input for layer in dense])
+            seen = tap(x, training=False)
+            stats = fx.input_stats([np.asarray(t) for t in keras.tree.flatten(seen)])
+            out["input_source"] = "first weighted layer: " + ", ".join(lay.name for lay in dense)
+        elif not entries:
+            stats = fx.input_stats([a for _, a in leaf_items(x)])
+            pre = ki.preprocessing_before_weights(model)
+            out["input_source"] = "raw input"
+            out["input_preprocessing"] = pre or None
+        if stats is not None:
+            out.update(input_range=[stats["min"], stats["max"]], input_mean=stats["mean"],
+                       input_std=stats["std"])
+        return out
 
     def _log_checks(self):
         model = self.model
+        params = self.params or {}
+        has_loss = getattr(model, "loss", None) is not None
         doc = {
             "optimizer": type(model.optimizer).__name__ if getattr(model, "optimizer", None)
             else None,
@@ -404,50 +368,92 @@ class DebuggerCallback(keras.callbacks.Callback):
             "output_activation": ki.output_activation(model),
             "n_outputs": ki.n_outputs(model),
             "label_range": None, "input_range": None, "input_mean": None, "input_std": None,
+            "input_kind": None, "input_source": None, "input_preprocessing": None,
             "inference_deterministic": None, "inference_max_diff": None,
             "stochastic_layers": ki.stochastic_layers(model),
             "dropout_rates": ki.dropout_rates(model),
             "linear_hidden_layers": ki.linear_hidden_layers(model),
             "batch_size": None,
-            "epochs_planned": (self.params or {}).get("epochs"),
-            "steps_per_epoch": (self.params or {}).get("steps"),
+            "epochs_planned": params.get("epochs"),
+            "steps_per_epoch": params.get("steps"),
             "initial_loss": None,
             "train_data_given": self._train is not None,
             "validation_data_given": self._val is not None,
+            "n_train_samples": self._train.n if self._train is not None else None,
+            "sample_weighted": _sample_weighted(self._train),
             "probe_size": None,
             "dataset_skipped": self._dataset_skipped,
+            "targets": None, "targets_by_output": None,
+            "initial_weights": self._guard("initial_weights", fx.weight_facts, model),
+            "initial_output": None,
+            "unmonitored": [],
+            "skipped": self._skipped,
         }
         if self._train is not None:
-            X, y = self._train
-            stats = self._input_stats or {
-                "min": float(X.min()), "max": float(X.max()),
-                "mean": float(X.mean(dtype=np.float64)), "std": float(X.std(dtype=np.float64))}
-            doc.update(input_range=[stats["min"], stats["max"]], input_mean=stats["mean"],
-                       input_std=stats["std"])
-            ya = np.asarray(y)
-            if np.issubdtype(ya.dtype, np.number):
-                doc["label_range"] = [float(ya.min()), float(ya.max())]
-            doc["probe_size"] = len(self._probe[0])
-            # Each probe check fails on its own: the rest of the record stands.
-            det = self._guard("inference_determinism", self._inference_determinism)
-            if det is not None:
-                doc["training.dropout_at_inference.max_diff"], doc["inference_deterministic"] = det
-            if getattr(model, "optimizer", None) is not None and model.loss is not None:
-                loss = self._guard("initial_loss", lambda: self._probe_pass()[0])
-                if loss is not None:
-                    doc["initial_loss"] = loss if np.isfinite(loss) else None
+            doc.update(self._train_facts(doc))
+            cannot = self._can_predict()
+            if cannot:
+                self._skipped.append({"what": "probe", "reason": cannot})
+                self._probe = None
+            else:
+                doc.update(self._guard("input_scale", self._first_layer_input) or {})
+                self._probe_checks(doc, has_loss)
+        else:
+            self._skipped.append({"what": "probe", "reason": "no train_data: gradients, dead "
+                                  "units, the probe loss and the input scale are not measured"})
         with self._writer.as_default():
             summary.checks("checks", doc, step=0)
         self._checks = doc
 
+    def _train_facts(self, doc) -> dict:
+        out = {"probe_size": int(len(keras.tree.flatten(self._probe[0])[0]))}
+        y = self._train.y
+        items = leaf_items(y, prefix="y")
+        if len(items) == 1:
+            out["targets"] = fx.target_facts(items[0][1])
+            arr = np.asarray(items[0][1])
+            if arr.dtype != object and np.issubdtype(arr.dtype, np.number) and arr.size:
+                out["label_range"] = [float(arr.min()), float(arr.max())]
+        elif items:
+            out["targets_by_output"] = {name: fx.target_facts(a) for name, a in items}
+        steps = doc.get("steps_per_epoch")
+        if self._train.whole and isinstance(steps, int) and steps > 0:
+            out["batch_size"] = int(-(-self._train.n // steps))  # the smallest consistent size
+        return out
+
+    def _probe_checks(self, doc, has_loss):
+        # Each probe check fails on its own: the rest of the record stands.
+        det = self._guard("inference_determinism", self._inference_determinism)
+        if det is not None:
+            doc["inference_max_diff"], doc["inference_deterministic"], doc["initial_output"] = det
+        if not has_loss:
+            self._skipped.append({"what": "gradients", "reason": (
+                "the model is compiled without a loss (a custom train_step computes its own): "
+                "gradient norms, the update-relevant probe loss and the initial loss are not "
+                "measured")})
+            doc["unmonitored"] = [{"layer": path, "reason": "no compiled loss"}
+                                  for path, _, _ in ki.variable_groups(self.model)]
+            return
+        if self._probe[1] is None:
+            self._skipped.append({"what": "gradients", "reason": "train_data has no targets"})
+            return
+        res = self._guard("initial_loss", self._probe_pass)
+        if res is not None and res["loss"] is not None:
+            doc["initial_loss"] = res["loss"] if np.isfinite(res["loss"]) else None
+            doc["unmonitored"] = [{"layer": g["layer"], "reason": "no gradient reaches it"}
+                                  for g in res["grad_norms"] or [] if g["norm"] is None]
+
     def _inference_determinism(self):
         xp = self._probe[0]
-        a = np.asarray(self.model(xp, training=False))
-        b = np.asarray(self.model(xp, training=False))
-        diff = float(np.max(np.abs(a - b))) if a.size else 0.0
+        a = keras.tree.flatten(self.model(xp, training=False))
+        b = keras.tree.flatten(self.model(xp, training=False))
+        diffs = [float(np.max(np.abs(np.asarray(p, np.float64) - np.asarray(q, np.float64))))
+                 for p, q in zip(a, b) if np.size(p)]
+        diff = max(diffs) if diffs else 0.0
         limit = diagnosis.resolve_thresholds(self.thresholds)[
             "training.dropout_at_inference.max_diff"]
-        return (diff if np.isfinite(diff) else None), bool(np.isfinite(diff) and diff <= limit)
+        return ((diff if np.isfinite(diff) else None), bool(np.isfinite(diff) and diff <= limit),
+                fx.output_facts(np.asarray(a[0])) if a else None)
 
     def _snapshot_weights(self):
         self._prev_weights = [np.array(v.numpy(), copy=True) for _, v in
@@ -474,15 +480,19 @@ class DebuggerCallback(keras.callbacks.Callback):
             "epochs_planned": (self.params or {}).get("epochs"),
             "history": {k: list(v) for k, v in self._history.items()},
             "learning_rate": self._guard("learning_rate", ki.learning_rate, self.model),
-            "grad_norms": None, "probe_loss": None, "probe_loss_finite": None,
+            "grad_norms": None, "grad_norm_total": None, "probe_loss": None,
+            "probe_loss_finite": None, "probe_output_std": None,
             "dead_units": None, "weight_update_ratio": None,
         }
-        if self._probe is not None:
+        if self._probe is not None and self._checks_allow_probe():
             res = self._guard("gradients", self._probe_pass)
             if res is not None:
-                loss, doc["grad_norms"], doc["dead_units"] = res
-                doc["probe_loss"] = loss if np.isfinite(loss) else None
-                doc["probe_loss_finite"] = bool(np.isfinite(loss))
+                for key in ("grad_norms", "grad_norm_total", "probe_output_std", "dead_units"):
+                    doc[key] = res[key]
+                loss = res["loss"]
+                if loss is not None:
+                    doc["probe_loss"] = loss if np.isfinite(loss) else None
+                    doc["probe_loss_finite"] = bool(np.isfinite(loss))
         doc["weight_update_ratio"] = self._guard("weight_update_ratio", self._update_ratio)
         if self._model_pending:
             self._model_pending = False
@@ -498,10 +508,17 @@ class DebuggerCallback(keras.callbacks.Callback):
         self._writer.flush()
         self._report()
 
+    def _checks_allow_probe(self) -> bool:
+        """The probe runs each epoch unless train begin found it cannot (said once there)."""
+        return not any(s.get("what") == "probe" for s in self._skipped)
+
     def _update_ratio(self):
         if self._prev_weights is None:
             return None
         now = [v.numpy() for _, v in ki.kernel_variables(self.model)]
+        if len(now) != len(self._prev_weights):  # built by the first batch: start from here
+            self._prev_weights = [np.array(a, copy=True) for a in now]
+            return None
         num = sum(float(np.sum((a - b) ** 2)) for a, b in zip(now, self._prev_weights))
         den = sum(float(np.sum(b ** 2)) for b in self._prev_weights)
         self._prev_weights = [np.array(a, copy=True) for a in now]

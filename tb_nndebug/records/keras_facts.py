@@ -140,13 +140,102 @@ def relu_layers(model) -> list:
     return [layer for layer in flat_layers(model) if activation_name(layer) == "relu"]
 
 
+def variable_path(model, variable) -> str:
+    """A variable's path inside ``model`` (``"dense/kernel"``, ``"encoder/dense/kernel"``):
+    Keras prefixes a Sequential model's own name, which says nothing here."""
+    path = str(getattr(variable, "path", None) or variable.name)
+    prefix = f"{model.name}/"
+    return path[len(prefix):] if path.startswith(prefix) else path
+
+
 def kernel_variables(model) -> list:
-    """``(layer name, kernel variable)`` for each layer with a trainable kernel."""
+    """``(variable path, variable)`` of each trainable kernel-like variable (2 or more
+    dimensions: Dense/Conv kernels, embedding tables, recurrent and attention
+    weights), input side first."""
+    return [(variable_path(model, v), v) for v in model.trainable_variables if len(v.shape) >= 2]
+
+
+def layer_path(model, variable) -> str:
+    """The layer a variable belongs to: its path without the last part
+    (``"encoder/dense/kernel"`` -> ``"encoder/dense"``)."""
+    path = variable_path(model, variable)
+    return path.rsplit("/", 1)[0] if "/" in path else path
+
+
+def variable_groups(model) -> list[tuple[str, list, bool]]:
+    """``(layer path, trainable variables, weighted)`` per layer, input side first;
+    ``weighted`` when the layer has a kernel-like (2-D or more) variable."""
+    groups: dict[str, list] = {}
+    for v in model.trainable_variables:
+        groups.setdefault(layer_path(model, v), []).append(v)
+    return [(path, vs, any(len(v.shape) >= 2 for v in vs)) for path, vs in groups.items()]
+
+
+#: Layers whose kernel looks up rows by index instead of multiplying the input.
+INDEX_LAYERS = ("Embedding",)
+#: Preprocessing that turns raw input into what the first weighted layer should see.
+PREPROCESSING_KINDS = ("Rescaling", "Normalization", "TextVectorization", "StringLookup",
+                       "IntegerLookup", "Hashing", "CategoryEncoding", "Discretization",
+                       "HashedCrossing", "Resizing", "CenterCrop")
+
+
+def is_weighted(layer) -> bool:
+    """A leaf layer with a trainable kernel-like variable (or a nested model)."""
+    try:
+        return any(len(v.shape) >= 2 for v in layer.trainable_weights)
+    except (AttributeError, TypeError, ValueError):
+        return False
+
+
+def _parents(layer) -> list:
+    nodes = getattr(layer, "_inbound_nodes", None) or []
+    return [p.operation for n in nodes for p in getattr(n, "parent_nodes", [])]
+
+
+def _children(layer) -> list:
+    return [n.operation for n in getattr(layer, "_outbound_nodes", None) or []]
+
+
+def entry_layers(model) -> list:
+    """The weighted layers the input reaches first: no weighted layer before them
+    on any path from an input (e.g. the first Conv of each branch). Empty when
+    the model has no graph to walk (subclassed models)."""
+    import keras
+
+    if not getattr(model, "_inbound_nodes", None) and not isinstance(model, keras.Model):
+        return []
+    try:
+        layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
+    except AttributeError:
+        return []
+    out = []
+    for layer in layers:
+        if not is_weighted(layer):
+            continue
+        stack, seen, blocked = list(_parents(layer)), set(), False
+        while stack:
+            op = stack.pop()
+            if id(op) in seen:
+                continue
+            seen.add(id(op))
+            if is_weighted(op):
+                blocked = True
+                break
+            stack.extend(_parents(op))
+        if not blocked:
+            out.append(layer)
+    return out
+
+
+def preprocessing_before_weights(model) -> list[str]:
+    """Preprocessing layers (Rescaling, Normalization, lookups...) met before the
+    first weighted layer, in layer order (also for models without a graph)."""
     out = []
     for layer in flat_layers(model):
-        kernel = getattr(layer, "kernel", None)
-        if kernel is not None and getattr(kernel, "trainable", True) and layer.trainable:
-            out.append((layer.name, kernel))
+        if is_weighted(layer):
+            break
+        if type(layer).__name__ in PREPROCESSING_KINDS:
+            out.append(layer.name)
     return out
 
 
@@ -164,20 +253,49 @@ def dropout_rates(model) -> dict:
     return out
 
 
+#: Layers that keep a map linear (or affine at inference): a linear weighted layer
+#: through only these into another weighted layer composes into one linear map.
+_LINEAR_THROUGH = ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
+                   "GaussianDropout", "GaussianNoise", "AlphaDropout", "Flatten", "Reshape",
+                   "Permute", "Identity", "BatchNormalization", "ActivityRegularization",
+                   "AveragePooling1D", "AveragePooling2D", "AveragePooling3D",
+                   "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D",
+                   "RepeatVector", "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D")
+_LINEAR_KINDS = ("Dense", "EinsumDense", "Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose",
+                 "Conv2DTranspose", "Conv3DTranspose", "SeparableConv1D", "SeparableConv2D",
+                 "DepthwiseConv1D", "DepthwiseConv2D")
+
+
+def _composes_linearly(layer) -> bool:
+    """Some path from ``layer`` reaches another weighted layer through only layers
+    that keep the map linear (a merge such as ``Add``, an activation, a custom
+    layer or an output ends the path)."""
+    stack, seen = list(_children(layer)), set()
+    while stack:
+        op = stack.pop()
+        if id(op) in seen:
+            continue
+        seen.add(id(op))
+        kind = type(op).__name__
+        if kind == "Activation" and activation_name(op) == "linear":
+            stack.extend(_children(op))
+        elif kind in _LINEAR_THROUGH:
+            stack.extend(_children(op))
+        elif kind in _LINEAR_KINDS:
+            return True
+    return False
+
+
 def linear_hidden_layers(model) -> list[str]:
-    """Hidden Dense/Conv layers with a linear activation and no activation or
-    normalisation layer right after them: stacked, they collapse into one
-    linear map (UMLAUT's heuristic, minus the Dense→BatchNorm→Activation idiom)."""
-    layers = [layer for layer in flat_layers(model) if type(layer).__name__ != "InputLayer"]
-    weighted = [i for i, layer in enumerate(layers) if getattr(layer, "kernel", None) is not None]
-    if len(weighted) < 2:
-        return []
+    """Dense/Conv layers with a linear activation whose output reaches another
+    Dense/Conv layer with nothing non-linear between them: the two compose into
+    one linear map (UMLAUT's heuristic, read off the model's graph). Projection
+    shortcuts merged by ``Add``, heads feeding a custom layer (a VAE's
+    ``z_mean``), outputs and ``Dense -> BatchNorm -> Activation`` are not flagged."""
     out = []
-    for i in weighted[:-1]:  # the last weighted layer is the output
-        if activation_name(layers[i]) not in ("linear", None):
+    for layer in flat_layers(model):
+        if type(layer).__name__ not in _LINEAR_KINDS or activation_name(layer) != "linear":
             continue
-        following = layers[i + 1] if i + 1 < len(layers) else None
-        if following is not None and type(following).__name__ in _NONLINEAR_FOLLOWERS:
-            continue
-        out.append(layers[i].name)
+        if _composes_linearly(layer):
+            out.append(layer.name)
     return out

@@ -104,12 +104,16 @@ def _no_records_written(logdir):
     ({"log_dir": 3}, TypeError, "log_dir must be a path"),
     ({"train_data": [1, 2, 3]}, TypeError, "train_data must be"),
     ({"train_data": (np.full((4, 2), np.nan), [0, 1, 0, 1])}, ValueError,
-     "train_data X contains NaN"),
+     "train_data x contains NaN"),
     ({"train_data": (np.ones((4, 2)), [0, 1, 0])}, ValueError, "different lengths"),
-    ({"train_data": (np.array([["a", "b"]] * 4), [0, 1, 0, 1])}, TypeError,
-     "train_data X must be numeric"),
-    ({"train_data": (np.ones((0, 2)), [])}, ValueError, "train_data X is empty"),
-    ({"train_data": (np.ones(4), [0, 1, 0, 1])}, ValueError, "train_data: X must have"),
+    ({"train_data": ({"a": np.ones((4, 2)), "b": np.ones((3, 2))}, [0, 1, 0, 1])}, ValueError,
+     r"different lengths: \[3, 4\]"),
+    ({"train_data": ([np.ones((4, 2)), [[1, 2], [3]]], [0, 1, 0, 1])}, ValueError,
+     "train_data x must hold arrays with one row per sample"),
+    ({"train_data": (np.ones((4, 2)), [0, 1, 0, 1], [1, 1], 5)}, ValueError,
+     r"\(x,\), \(x, y\) or \(x, y, sample_weight\)"),
+    ({"train_data": object()}, TypeError, "train_data must be"),
+    ({"train_data": (np.ones((0, 2)), [])}, ValueError, "train_data is empty"),
     ({"validation_data": (np.ones((4, 2)), [0, np.nan, 1, 1])}, ValueError,
      "validation_data y contains NaN"),
     ({"batch_size": 0}, ValueError, "batch_size must be >= 1"),
@@ -199,7 +203,8 @@ def test_tf_data_train_data_and_missing_train_data(tmp_path, digits, capsys):
     assert cb.records["training"][0]["value"]["grad_norms"]
     none = DebuggerCallback(tmp_path, name="none", verbose=0)
     model.fit(X, y, epochs=1, verbose=0, callbacks=[none])
-    assert [f.id for f in none.findings] == ["dataset.not_measured"]
+    assert [f.id for f in none.findings] == ["dataset.not_measured", "diagnostic.skipped"]
+    assert all(f.severity == "info" for f in none.findings)
     t = none.records["training"][0]["value"]
     assert t["grad_norms"] is None and t["dead_units"] is None
     assert capsys.readouterr().out == ""

@@ -45,14 +45,17 @@ def test_gradient_norms_dead_units_and_update_ratio_are_exact(tmp_path, digits):
     xp, yp = cb._probe
     assert len(xp) == 100
     doc = cb.records["training"][-1]["value"]
-    # gradients of the compiled loss on the probe batch, kernel by kernel
+    # gradients of the compiled loss on the probe batch, layer by layer (kernel and bias)
     loss_fn = keras.losses.SparseCategoricalCrossentropy()
-    kernels = [layer.kernel for layer in model.layers]
     with tf.GradientTape() as tape:
         loss = loss_fn(yp, model(xp, training=False))
-    want = [float(tf.norm(g)) for g in tape.gradient(loss, kernels)]
+    grads = tape.gradient(loss, [layer.trainable_variables for layer in model.layers])
+    want = [float(tf.linalg.global_norm(g)) for g in grads]
     assert [g["layer"] for g in doc["grad_norms"]] == [layer.name for layer in model.layers]
     assert [g["norm"] for g in doc["grad_norms"]] == pytest.approx(want, rel=1e-4)
+    assert [(g["weighted"], g["variables"]) for g in doc["grad_norms"]] == [(True, 2)] * 3
+    assert doc["grad_norm_total"] == pytest.approx(float(tf.linalg.global_norm(
+        [g for gs in grads for g in gs])), rel=1e-4)
     assert doc["probe_loss"] == pytest.approx(float(loss), rel=1e-5)
     # dead units: share of units that output <= 0 on every probe sample
     h1 = model.layers[0](xp).numpy()
@@ -96,6 +99,6 @@ def test_regression_targets_skip_the_dataset_measures_with_a_reason(tmp_path, di
     cb = DebuggerCallback(tmp_path, train_data=(X, target), verbose=0)
     model.fit(X, target, epochs=2, verbose=0, callbacks=[cb])
     assert "dataset" not in cb.records
-    assert [f.id for f in cb.findings] == ["dataset.not_measured"]
-    assert "continuous" in cb.findings[0].title
+    (skipped,) = [f for f in cb.findings if f.id == "dataset.not_measured"]
+    assert "continuous" in skipped.title and skipped.severity == "info"
     assert cb.records["training"][-1]["value"]["grad_norms"]

@@ -50,7 +50,8 @@ def test_layer_lists_for_the_probe_checks():
     assert ki.dropout_rates(model) == {names[2]: 0.7}
     assert ki.stochastic_layers(model) == [names[2], names[3]]
     assert [layer.name for layer in ki.relu_layers(model)] == [names[1], names[6]]
-    assert [n for n, _ in ki.kernel_variables(model)] == [names[0], names[1], names[4], names[7]]
+    assert [n for n, _ in ki.kernel_variables(model)] == [
+        f"{names[i]}/kernel" for i in (0, 1, 4, 7)]
     assert ki.n_outputs(model) == 3
     assert ki.shape_without_batch(model.input_shape) == [8]
 
@@ -60,3 +61,35 @@ def test_check_model_rejects_what_cannot_be_measured():
         ki.check_model(object())
     with pytest.raises(ValueError, match="model is not built"):
         ki.check_model(keras.Sequential([keras.layers.Dense(2)]))
+
+
+def test_linear_hidden_is_read_off_the_graph_not_the_layer_order():
+    """Only two weighted layers composing linearly are flagged: a 1x1 projection shortcut
+    merged by Add, a head feeding a custom layer and an output are linear by design."""
+    inp = keras.Input((8, 8, 3))
+    main = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="main")(inp)
+    shortcut = keras.layers.Conv2D(4, 1, name="projection")(inp)
+    merged = keras.layers.Add()([main, shortcut])
+    flat = keras.layers.GlobalAveragePooling2D()(merged)
+    z_mean = keras.layers.Dense(2, name="z_mean")(flat)
+    z = keras.layers.GaussianNoise(0.1)(z_mean)
+    stacked = keras.layers.Dense(3, name="stacked")(z)  # z_mean -> noise -> Dense: linear
+    bn = keras.layers.BatchNormalization()(keras.layers.Dense(3, name="before_bn")(flat))
+    out = keras.layers.Dense(2, name="out")(keras.layers.Concatenate()([stacked, bn]))
+    model = keras.Model(inp, out)
+    assert ki.linear_hidden_layers(model) == ["z_mean"]
+    assert [layer.name for layer in ki.entry_layers(model)] == ["main", "projection"]
+
+
+def test_entry_layers_and_in_model_preprocessing():
+    model = seq(keras.layers.Rescaling(1 / 255), keras.layers.Dense(4, activation="relu"),
+                keras.layers.Dense(2))
+    assert ki.preprocessing_before_weights(model) == [model.layers[0].name]
+    assert [layer.name for layer in ki.entry_layers(model)] == [model.layers[1].name]
+    text = keras.Sequential([keras.Input((5,), dtype="int32"), keras.layers.Embedding(50, 4),
+                             keras.layers.GlobalAveragePooling1D(), keras.layers.Dense(2)])
+    assert [type(layer).__name__ for layer in ki.entry_layers(text)] == ["Embedding"]
+    assert ki.linear_hidden_layers(text) == []
+    groups = ki.variable_groups(text)
+    assert [(path.split("/")[-1], len(vs), weighted) for path, vs, weighted in groups] == [
+        (text.layers[0].name, 1, True), (text.layers[2].name, 2, True)]

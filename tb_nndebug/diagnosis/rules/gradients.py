@@ -9,19 +9,31 @@ from ..view import num
 _VANISH = "training.vanishing_gradients."
 
 
+def _nonfinite(g) -> bool:
+    """A NaN/Inf gradient norm. Records before per-layer grouping wrote null for it;
+    now null alone means no gradient reaches the layer, and ``nonfinite`` marks NaN/Inf."""
+    if "weighted" not in g:
+        return num(g.get("norm")) is None
+    return g.get("nonfinite") is True
+
+
 def gradient_profile(R, T):
     """``(evidence, first/last ratio or None, vanishing?, step)`` of the latest
     training record's gradient norms; None without norms."""
     t, _, step = R.training()
     if t is None:
         return None
-    norms = [g for g in (t["value"].get("grad_norms") or []) if isinstance(g, Mapping)]
+    every = [g for g in (t["value"].get("grad_norms") or []) if isinstance(g, Mapping)]
+    # layers of weights (kernels, tables) only: a BatchNorm's scale is not "the first layer";
+    # a layer the loss does not reach (norm None, no "nonfinite") has nothing to compare
+    norms = [g for g in every if g.get("weighted", True) is not False
+             and (num(g.get("norm")) is not None or _nonfinite(g))]
     if not norms:
         return None
     first, last = num(norms[0].get("norm")), num(norms[-1].get("norm"))
     ev = {"grad_norms": [{"layer": g.get("layer"), "norm": num(g.get("norm"))} for g in norms],
           "first": first, "last": last}
-    nonfinite = [str(g.get("layer")) for g in norms if num(g.get("norm")) is None]
+    nonfinite = [str(g.get("layer")) for g in every if _nonfinite(g)]
     if nonfinite:
         ev["nonfinite_layers"] = nonfinite
         return ev, None, False, step
@@ -30,7 +42,8 @@ def gradient_profile(R, T):
     if len(norms) >= 2 and first is not None and last:
         ratio = first / last
         ev["ratio"] = ratio
-        vanishing = ratio < T[_VANISH + "ratio"] and first < T[_VANISH + "first"]
+        # exactly 0 is no gradient at all (dead units, a detached input), not a vanishing one
+        vanishing = 0 < first and ratio < T[_VANISH + "ratio"] and first < T[_VANISH + "first"]
     return ev, ratio, vanishing, step
 
 

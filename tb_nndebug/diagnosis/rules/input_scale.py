@@ -9,13 +9,21 @@ from ..view import num
 
 def input_stats(R):
     """``(stats, source, step)``: min/max/mean/std of the input, from the checks
-    record, else from the primary dataset record; ``(None, None, None)`` without."""
+    record (what reaches the first weighted layer, when the callback could tap it),
+    else from the primary dataset record; ``(None, None, None)`` without, or when
+    the input is token ids (an ``Embedding`` looks them up: their scale means
+    nothing) or the model preprocesses the raw input itself."""
     c = R.checks()
     cdoc = c["value"] if c else {}
+    if cdoc.get("input_kind") == "index" or cdoc.get("input_preprocessing"):
+        return None, None, None
     span = cdoc.get("input_range")
     if c and isinstance(span, (list, tuple)) and len(span) == 2:
         return ({"min": num(span[0]), "max": num(span[1]), "mean": num(cdoc.get("input_mean")),
-                 "std": num(cdoc.get("input_std"))}, "checks", c["step"])
+                 "std": num(cdoc.get("input_std"))}, cdoc.get("input_source") or "checks",
+                c["step"])
+    if c and cdoc.get("input_source"):  # the callback looked and found no values to judge
+        return None, None, None
     d = R.primary_dataset()
     if d is not None and isinstance(d["value"].get("input_stats"), Mapping):
         s = d["value"]["input_stats"]
@@ -24,7 +32,8 @@ def input_stats(R):
 
 
 @rule("data.not_normalized", severities=("warning",), panel="checks", order=60,
-      fires_when="max abs input > 10 and (std > 5 or abs mean > 2)",
+      fires_when="what reaches the first weighted layer has max abs > 10 and (std > 5 or abs "
+                 "mean > 2); never for token ids or in-model preprocessing",
       thresholds=[
           Threshold("max_abs", 10.0, "UMLAUT flags |x| > 1; loosened to 10 so standardised "
                     "data passes", "largest |x| of a normalised input", alias="data.max_abs"),

@@ -34,6 +34,23 @@ def dataset_not_measured(R, T):
         c["step"])
 
 
+@rule("diagnostic.skipped", severities=("info",), panel="checks", order=245,
+      fires_when="per entry of the checks record's `skipped`: a signal that cannot be measured "
+                 "for this model or data, said once")
+def diagnostic_skipped(R, T):
+    c = R.checks()
+    skipped = c["value"].get("skipped") if c else None
+    for s in skipped if isinstance(skipped, list) else []:
+        if not isinstance(s, Mapping) or not s.get("reason"):
+            continue
+        yield Found(
+            "info", f"Not measured ({s.get('what')}): {first_line(s.get('reason'))}",
+            {"what": s.get("what"), "reason": s.get("reason")},
+            "Nothing is wrong with the model for this; the other checks stand. Compile the "
+            "model with its loss, or pass train_data with targets, to get these signals.",
+            c["step"])
+
+
 @rule(DIAGNOSTIC_FAILED, severities=("warning",), panel="checks", order=250,
       fires_when="per entry of a `diagnostic_error` record, or a rule that could not read the "
                  "records")
