@@ -10,6 +10,11 @@
    brute-force k-NN: one float32 distance matrix (K*M x N) + one
    ``np.argpartition``.           targets: <= 2x floor, >= 3x faster (raw), >= 8x (PCA-50)
 3. model_capacity(keras.applications.ResNet50(weights=None)).   target < 1 s
+4. summary.dataset_document on 1,000 images of 180x180x3 uint8 (97 MB), in a fresh
+   process: time and peak memory (RSS) over the images themselves.
+   target: within the documented bound (256 MB of float32 samples + 16 MB chunks
+   + the 50-dimensional PCA space), i.e. < 0.5 GB over X; before issue #13 it took
+   ~3.8 GB over X (1.9 -> 5.7 GB peak RSS).
 
 Times are the best of ``--repeat`` runs (the reference: one run per seed).
 """
@@ -139,15 +144,77 @@ def bench_capacity(repeat):
     return {"capacity_s": t_cap}
 
 
+def _images(n=1000, side=180, seed=0):
+    """Smooth synthetic uint8 images of two classes (a coarse random pattern, upsampled,
+    plus noise), so that neighbours are not pure noise."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    coarse = rng.random((n, 12, 12, 3)).astype(np.float32)
+    coarse[:, :6] += 0.5 * y[:, None, None, None]
+    up = side // 12
+    X = np.empty((n, side, side, 3), dtype=np.uint8)
+    for i in range(0, n, 100):  # upsample in blocks: the generator's own memory stays small
+        block = np.repeat(np.repeat(coarse[i:i + 100], up, axis=1), up, axis=2)
+        block = block / 1.5 * 230 + rng.integers(0, 25, block.shape)
+        X[i:i + 100] = np.clip(block, 0, 255).astype(np.uint8)
+    return X, y
+
+
+def _memory_child(n, side):
+    """Run in a fresh process: print baseline and peak RSS (MB) around dataset_document."""
+    import resource
+    import tracemalloc
+
+    from tb_nndebug import summary
+
+    X, y = _images(n, side)
+    summary.dataset_document("warm", X[:40], y[:40])  # imports and first-call allocations
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    tracemalloc.start()  # numpy reports its buffers to tracemalloc: the measures' own peak
+    t = time.perf_counter()
+    doc = summary.dataset_document("train", X, y, random_state=0)
+    elapsed = time.perf_counter() - t
+    traced = tracemalloc.get_traced_memory()[1] / 2**20
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    csg = doc["csg"] or {}
+    print(f"{base:.0f} {peak:.0f} {elapsed:.2f} {X.nbytes / 2**20:.0f} {traced:.0f} "
+          f"{csg.get('score')} {csg.get('embedding')} {csg.get('dropped_points')}")
+
+
+def bench_dataset_memory(n=1000, side=180, budget_mb=512):
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.path.insert(0, %r); import bench_measures as b; "
+            "b._memory_child(%d, %d)" % (os.path.dirname(os.path.abspath(__file__)), n, side))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    base, peak, elapsed, x_mb, traced = (float(v) for v in out[:5])
+    score, emb, dropped = out[5:8]
+    print(f"4. summary.dataset_document, {n:,} images {side}x{side}x3 uint8 ({x_mb:.0f} MB)")
+    print(f"   time {elapsed:.2f} s;  peak of the measures' own allocations (tracemalloc) "
+          f"{traced:.0f} MB (target < {budget_mb} MB: {verdict(traced < budget_mb)})")
+    print(f"   peak RSS of the process {base:.0f} MB -> {peak:.0f} MB (before issue #13: "
+          "4,450 MB traced, +4.2 GB RSS, 66 s on this machine)")
+    print(f"   csg {score} in {emb} (dropped points: {dropped})")
+    return {"dataset_s": elapsed, "dataset_peak_mb": traced}
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--skip-keras", action="store_true")
+    p.add_argument("--only-memory", action="store_true",
+                   help="run only section 4 (dataset_document's memory on 180x180x3 images)")
     a = p.parse_args(argv)
+    if a.only_memory:
+        bench_dataset_memory()
+        return
     bench_complexity(a.repeat)
     bench_csg(a.repeat)
     if not a.skip_keras:
         bench_capacity(a.repeat)
+    bench_dataset_memory()
 
 
 if __name__ == "__main__":

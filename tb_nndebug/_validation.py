@@ -83,9 +83,11 @@ def check_labels(y, *, name: str = "y", n_samples: int | None = None):
     return classes, codes.reshape(-1)
 
 
-def check_X_y(X, y, *, x_name="X", y_name="y", min_classes: int = 1):
-    """Validate features and labels together; see :func:`check_features`."""
-    Xa = check_features(X, name=x_name)
+def check_X_y(X, y, *, x_name="X", y_name="y", min_classes: int = 1, to_float: bool = True,
+              check_finite: bool = True):
+    """Validate features and labels together; see :func:`check_features` (``to_float=False``
+    keeps the caller's dtype, e.g. uint8 images, instead of a float64 copy)."""
+    Xa = check_features(X, name=x_name, to_float=to_float, check_finite=check_finite)
     classes, codes = check_labels(y, name=y_name, n_samples=Xa.shape[0])
     if len(classes) < min_classes:
         raise ValueError(

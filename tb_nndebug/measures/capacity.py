@@ -44,6 +44,27 @@ class GraphNode:
         Concatenation: its inputs' information adds up instead of the max.
     n_params : int
         All parameters (trainable or not), for the totals.
+    parts : tuple of (int, float)
+        The layer's parameter groups as ``(params, cap)`` pairs, when they do
+        not all see the same information: each group's bits are
+        ``min(params, input_bits, cap)``. Empty means one group,
+        ``(params, inf)``. A recurrent cell's recurrent kernel (fed by its own
+        state) and an attention layer's output projection (fed by the
+        attention mix) are groups with their own cap; a normalisation layer
+        has one group, its shifts. See ``docs/capacity-rules.md``.
+    input_cap : float
+        Most information (bits) the layer can take in whatever feeds it: a
+        lookup table fed ``n`` ids of a ``V``-row table takes in at most
+        ``n * ceil(log2 V)`` bits. ``math.inf`` for no such bound.
+    passes_raw : bool
+        The layer keeps raw (unbounded) input unbounded even though it has
+        trainable parameters: a normalisation layer right after the input is
+        preprocessing, not a layer of thresholding neurons.
+    rule : str
+        Which rule of ``docs/capacity-rules.md`` counted the layer
+        (``"dense"``, ``"shared"``, ``"embedding"``, ``"recurrent"``,
+        ``"attention"``, ``"normalization"``, ``"opaque"``, or ``""`` for a
+        layer without parameters).
     """
 
     name: str
@@ -53,6 +74,10 @@ class GraphNode:
     output_units: float
     is_concat: bool = False
     n_params: int = 0
+    parts: tuple = ()
+    input_cap: float = math.inf
+    passes_raw: bool = False
+    rule: str = ""
 
 
 @dataclass(frozen=True)
@@ -65,6 +90,7 @@ class LayerCapacity:
     input_bits: float
     capacity_bits: int
     output_bits: float
+    rule: str = ""
 
     def to_dict(self) -> dict:
         """JSON-ready dict; an unbounded bit count becomes ``None``."""
@@ -75,6 +101,7 @@ class LayerCapacity:
             "input_bits": finite_or_none(self.input_bits),
             "capacity_bits": self.capacity_bits,
             "output_bits": finite_or_none(self.output_bits),
+            "rule": self.rule,
         }
 
 
@@ -153,14 +180,18 @@ def capacity_from_graph(nodes: Sequence[GraphNode], *, name: str | None = None) 
     """Apply Friedland's rules to a topologically ordered node list.
 
     Per node: ``input_bits`` is ∞ when fed by a model input, else the max of
-    the inbound ``output_bits`` (their sum for a concatenation);
-    ``capacity_bits = min(params, input_bits)``;
-    ``output_bits = min(output_units, input_bits)``, except that a layer
-    without trainable parameters fed by raw input (``Flatten``, ``Reshape``,
-    ``Rescaling``, pooling right after the input) passes the unbounded input
-    on, so ``Input((28, 28)) → Flatten → Dense`` measures the same as
+    the inbound ``output_bits`` (their sum for a concatenation), and never
+    more than the node's own ``input_cap`` (the ids a lookup table reads);
+    ``capacity_bits`` is the sum over its parameter groups of
+    ``min(params, input_bits, cap)`` (one group, ``min(params, input_bits)``,
+    for a plain layer); ``output_bits = min(output_units, input_bits)``,
+    except that a layer without trainable parameters fed by raw input
+    (``Flatten``, ``Reshape``, ``Rescaling``, pooling right after the input)
+    or a normalisation layer there passes the unbounded input on, so
+    ``Input((28, 28)) → Flatten → Dense`` measures the same as
     ``Input((784,)) → Dense``. The model's capacity is the sum of
-    ``capacity_bits``.
+    ``capacity_bits``. The rule for each layer kind is in
+    ``docs/capacity-rules.md``.
 
     Parameters
     ----------
@@ -203,10 +234,12 @@ def capacity_from_graph(nodes: Sequence[GraphNode], *, name: str | None = None) 
             input_bits = sum(incoming)
         else:
             input_bits = max(incoming)
-        capacity = int(min(node.params, input_bits)) if node.params > 0 else 0
-        if node.params == 0 and math.isinf(input_bits):
-            # Raw real-valued input reshaped, pooled or rescaled is still raw
-            # input: no neuron has thresholded it yet, so no 1-bit cap applies.
+        input_bits = min(input_bits, node.input_cap)
+        parts = node.parts or ((node.params, math.inf),)
+        capacity = sum(int(min(p, input_bits, cap)) for p, cap in parts if p > 0)
+        if (node.params == 0 or node.passes_raw) and math.isinf(input_bits):
+            # Raw real-valued input reshaped, pooled, rescaled or normalised is
+            # still raw input: no neuron has thresholded it yet, so no 1-bit cap.
             output_bits = math.inf
         else:
             output_bits = min(node.output_units, input_bits)
@@ -218,6 +251,7 @@ def capacity_from_graph(nodes: Sequence[GraphNode], *, name: str | None = None) 
             input_bits=_int_if_finite(input_bits),
             capacity_bits=capacity,
             output_bits=_int_if_finite(output_bits),
+            rule=node.rule or ("dense" if node.params > 0 else ""),
         ))
     return ModelCapacity(
         bits=sum(r.capacity_bits for r in rows),
@@ -321,7 +355,7 @@ class _GraphWalker:
                 src.setdefault(id(t), None)
             return
         inbound = tuple(src.get(id(t)) for t in node.input_tensors)
-        if isinstance(op, keras.Model):
+        if isinstance(op, keras.Model) and _has_graph(op, keras):
             inner_out = self.walk(op, inbound, f"{prefix}{self.unique(op.name)}/")
             for t, s in zip(node.outputs, inner_out):
                 src[id(t)] = s
@@ -331,6 +365,7 @@ class _GraphWalker:
         name = self.unique(prefix + op.name)
         trainable = _count(getattr(op, "trainable_weights", [])) if first_call else 0
         total = _count(getattr(op, "weights", [])) if first_call else 0
+        parts, input_cap, passes_raw, rule = _layer_rule(op, node, keras, trainable)
         self.nodes.append(GraphNode(
             name=name,
             kind=type(op).__name__,
@@ -339,9 +374,106 @@ class _GraphWalker:
             output_units=sum(_units(t.shape) for t in node.outputs),
             is_concat=isinstance(op, keras.layers.Concatenate),
             n_params=total,
+            parts=parts,
+            input_cap=input_cap,
+            passes_raw=passes_raw,
+            rule=rule,
         ))
         for t in node.outputs:
             src[id(t)] = name
+
+
+def _has_graph(m, keras) -> bool:
+    """A nested model that can be walked (Sequential or functional), not a subclassed one."""
+    try:
+        _graph_of(m, keras)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+#: Normalisation layers (their ``beta`` is the one shift per feature they add).
+_NORMALIZATION_KINDS = ("BatchNormalization", "SyncBatchNormalization", "LayerNormalization",
+                        "GroupNormalization", "RMSNormalization", "UnitNormalization")
+
+
+def _ids_bits(tensors, vocab) -> float:
+    """Information of the ids a lookup of ``vocab`` rows reads: ``n_ids * ceil(log2 vocab)``."""
+    per_id = math.ceil(math.log2(vocab)) if vocab > 1 else 0
+    n_ids = sum(_units(t.shape) for t in tensors) if tensors else math.inf
+    if per_id == 0:
+        return 0.0
+    return n_ids * per_id
+
+
+def _is_integer(t) -> bool:
+    dtype = str(getattr(t, "dtype", "") or "")
+    return "int" in dtype or "bool" in dtype
+
+
+def _steps(t) -> float:
+    """Time steps of a ``(batch, steps, ...)`` tensor; ``math.inf`` when unknown."""
+    shape = tuple(t.shape)
+    if len(shape) < 3 or shape[1] is None:
+        return math.inf
+    return int(shape[1])
+
+
+def _layer_rule(op, node, keras, trainable):
+    """``(parts, input_cap, passes_raw, rule)`` of one layer call (docs/capacity-rules.md)."""
+    if trainable == 0:
+        return (), math.inf, False, ""
+    L = keras.layers
+    kind = type(op).__name__
+    inputs = list(node.input_tensors)
+    if isinstance(op, L.Embedding):
+        return (), _ids_bits(inputs, int(op.input_dim)), False, "embedding"
+    if kind in _NORMALIZATION_KINDS or isinstance(op, L.BatchNormalization) \
+            or isinstance(op, L.LayerNormalization):
+        shifts = _count([w for w in op.trainable_weights if _var_name(w) == "beta"])
+        return ((shifts, math.inf),), math.inf, True, "normalization"
+    if isinstance(op, L.MultiHeadAttention):
+        out_dense = getattr(op, "_output_dense", None)
+        out_ids = {id(w) for w in getattr(out_dense, "trainable_weights", [])}
+        p_out = _count([w for w in op.trainable_weights if id(w) in out_ids])
+        steps = _units(inputs[0].shape[:2]) if inputs and len(inputs[0].shape) >= 2 \
+            else math.inf
+        heads = getattr(op, "num_heads", None) or 1
+        width = getattr(op, "value_dim", None) or getattr(op, "key_dim", None)
+        mix = steps * heads * width if width else math.inf
+        return ((trainable - p_out, math.inf), (p_out, mix)), math.inf, False, "attention"
+    recurrent = [w for w in op.trainable_weights if _var_name(w) == "recurrent_kernel"]
+    if recurrent:
+        steps = _steps(inputs[0]) if inputs else math.inf
+        parts = [(trainable - _count(recurrent), math.inf)]
+        for w in recurrent:
+            # a 2-D recurrent kernel is fed by the (steps - 1) states of width shape[0]
+            # before each step (the first state is a constant); a convolutional one
+            # (ConvLSTM) by whole feature maps, which is not bounded here
+            cap = (max(steps - 1, 0) * int(w.shape[0])) if len(w.shape) == 2 else math.inf
+            parts.append((_count([w]), cap))
+        return tuple(parts), math.inf, False, "recurrent"
+    nested = [layer for layer in _sublayers(op) if isinstance(layer, L.Embedding)]
+    if nested and inputs and all(_is_integer(t) for t in inputs):
+        vocab = max(int(e.input_dim) for e in nested)
+        return (), _ids_bits(inputs, vocab), False, "embedding"
+    if "Conv" in kind:
+        return (), math.inf, False, "shared"
+    if isinstance(op, keras.Model):
+        return (), math.inf, False, "opaque"
+    return (), math.inf, False, "dense"
+
+
+def _var_name(w) -> str:
+    """A variable's own name (``kernel``, ``beta``), without its layer path."""
+    return str(getattr(w, "name", "") or "").split("/")[-1].split(":")[0]
+
+
+def _sublayers(op) -> list:
+    try:
+        return list(op._flatten_layers(include_self=False))
+    except Exception:  # noqa: BLE001 - a layer without the tracker: no sub-layers known
+        return []
 
 
 def model_capacity(model) -> ModelCapacity:

@@ -7,6 +7,14 @@ nearest neighbours of all sampled points come from float32 distance blocks
 and one ``argpartition``, refined in float64. Rows whose neighbour set is
 decided by a tie (or whose float32 screening cannot rule out a miss) are
 redone the reference's way, so tie-breaking matches too.
+
+Where the reference's estimate means nothing — raw inputs of thousands of
+dimensions, where the Parzen volume (a product over every dimension)
+overflows to infinity and the point's weight becomes 0 — the default
+``embedding="auto"`` measures in a 50-dimensional PCA space instead (see
+:func:`csg`), and the result counts the sampled points whose volume was
+infinite (dropped) or undefined (floored). numpy's overflow/invalid
+warnings from those products stay inside the measure.
 """
 from __future__ import annotations
 
@@ -22,11 +30,12 @@ from sklearn.metrics import pairwise_distances
 from .._validation import (
     check_count_or_fraction,
     check_features,
-    check_labels,
     check_metric,
     check_positive_int,
     check_random_state,
+    check_X_y,
 )
+from ._chunks import SAMPLE_BYTES, all_finite, fit_rows, project_rows
 
 #: Parzen-window volume floor of the reference (``get_volume``).
 VOLUME_FLOOR = 1e-4
@@ -34,8 +43,12 @@ VOLUME_FLOOR = 1e-4
 _BLOCK_ELEMENTS = 2_500_000
 #: Size of one float32 GEMM result (elements; 100 MB).
 _GEMM_ELEMENTS = 25_000_000
-#: Default number of PCA components for ``embedding="pca"``.
+#: Default number of PCA components for ``embedding="pca"`` (and ``"auto"`` above
+#: :data:`AUTO_RAW_MAX_DIM`).
 PCA_COMPONENTS = 50
+#: ``embedding="auto"`` keeps raw features up to this many dimensions (28x28 and 32x32
+#: grayscale images, tabular data): there the estimate is the reference's, and stable.
+AUTO_RAW_MAX_DIM = 1024
 
 
 @dataclass(frozen=True, eq=False)  # holds arrays: compare fields, not results
@@ -69,6 +82,15 @@ class CSGResult:
         Points and dimensions of the searched space.
     sample_counts : tuple of int
         Points actually sampled per class (``min(M, n_c)``).
+    dropped_points : int
+        Sampled points whose Parzen volume overflowed to infinity: their
+        weight ``p / V`` is 0, so they are left out of S.
+    undefined_volumes : int
+        Sampled points whose volume was undefined (``inf * 0``); the
+        reference gives them the floor ``1e-4``, so do we.
+    note : str or None
+        Why the score is undefined (NaN), or what the default embedding
+        chose and why.
     """
 
     score: float
@@ -83,6 +105,9 @@ class CSGResult:
     n_samples: int
     dim: int
     sample_counts: tuple
+    dropped_points: int = 0
+    undefined_volumes: int = 0
+    note: str | None = None
 
     def to_dict(self) -> dict:
         """JSON-ready dict (the ``csg`` block of a ``dataset`` record); NaN → None."""
@@ -100,6 +125,11 @@ class CSGResult:
             "samples_per_class": self.samples_per_class,
             "k": self.k,
             "metric": self.metric,
+            "dim": self.dim,
+            "n_sampled": int(sum(self.sample_counts)),
+            "dropped_points": int(self.dropped_points),
+            "undefined_volumes": int(self.undefined_volumes),
+            "note": self.note,
         }
 
 
@@ -120,11 +150,38 @@ def _sample_rows(codes, n_classes, m, rng):
     return np.concatenate(picked), tuple(counts)
 
 
-def _embed(X, embedding, random_state, n):
+def _pca_on_sample(X, rows, n_comp, random_state):
+    """PCA fitted on (at most a memory budget of) the sampled rows, applied to every row.
+
+    Randomized SVD in float32: the sampled rows are few (``K * M``), so the fit is cheap
+    and never needs a float64 copy of ``X``; every row is then projected chunk by chunk.
+    """
+    from sklearn.decomposition import PCA
+
+    rng = random_state if isinstance(random_state, np.random.RandomState) \
+        else np.random.RandomState(random_state)
+    fit = fit_rows(rows, X.shape[1], budget=SAMPLE_BYTES, rng=rng)
+    A = np.asarray(X[fit], dtype=np.float32)
+    n_comp = max(1, min(n_comp, A.shape[0] - 1, A.shape[1]))
+    # 3 power iterations (scikit-learn picks 7 for few components): the embedding needs the
+    # leading subspace, not its last digits, and each iteration is a pass over the rows
+    pca = PCA(n_components=n_comp, svd_solver="randomized", iterated_power=3,
+              random_state=rng, copy=False)
+    pca.fit(A)
+    del A
+    return project_rows(X, pca.mean_, pca.components_), n_comp
+
+
+def _embed(X, embedding, random_state, n, rows=None):
     """Return ``(Z, name)``: the space to search neighbours in."""
     if embedding is None:
         return X, "raw"
     if isinstance(embedding, str):
+        if embedding == "auto":
+            if X.shape[1] <= AUTO_RAW_MAX_DIM:
+                return X, "raw"
+            Z, n_comp = _pca_on_sample(X, rows, PCA_COMPONENTS, random_state)
+            return Z, f"pca-{n_comp}"
         if embedding == "pca":
             from sklearn.decomposition import PCA
 
@@ -145,7 +202,8 @@ def _embed(X, embedding, random_state, n):
             ).fit_transform(Xr)
             return Z, "tsne-2"
         raise ValueError(
-            f"embedding must be None, 'pca', 'tsne', an array or a callable, got {embedding!r}"
+            "embedding must be None, 'auto', 'pca', 'tsne', an array or a callable, "
+            f"got {embedding!r}"
         )
     if callable(embedding):
         Z = check_features(embedding(X), name="embedding(X)")
@@ -330,15 +388,23 @@ def nearest_neighbours(X, rows, k, metric="euclidean"):
 # the spectral part (tiny: K x K)
 # --------------------------------------------------------------------------- #
 def _parzen_volumes(X, idx, chunk=512):
-    """``max(1e-4, prod_f 2 max_n |x_nf - x_0f|)`` per row, as the reference's ``get_volume``."""
+    """``max(1e-4, prod_f 2 max_n |x_nf - x_0f|)`` per row, as the reference's ``get_volume``.
+
+    Returns ``(volumes, n_infinite, n_undefined)``: rows whose product overflowed
+    to infinity (their weight ``p / V`` is 0) and rows where it was ``inf * 0``.
+    """
     vols = np.empty(idx.shape[0])
-    for s in range(0, idx.shape[0], chunk):
-        nb = X[idx[s:s + chunk]]                       # (r, k+1, d)
-        span = np.abs(nb[:, 1:] - nb[:, :1]).max(axis=1) * 2
-        vol = span.prod(axis=1)
-        # Python's max(1e-4, v) keeps 1e-4 when v is NaN (inf * 0); so do we
-        vols[s:s + chunk] = np.where(vol > VOLUME_FLOOR, vol, VOLUME_FLOOR)
-    return vols
+    n_inf = n_nan = 0
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        for s in range(0, idx.shape[0], chunk):
+            nb = X[idx[s:s + chunk]]                       # (r, k+1, d)
+            span = np.abs(nb[:, 1:] - nb[:, :1]).max(axis=1) * 2
+            vol = span.prod(axis=1)
+            n_inf += int(np.isposinf(vol).sum())
+            n_nan += int(np.isnan(vol).sum())
+            # Python's max(1e-4, v) keeps 1e-4 when v is NaN (inf * 0); so do we
+            vols[s:s + chunk] = np.where(vol > VOLUME_FLOOR, vol, VOLUME_FLOOR)
+    return vols, n_inf, n_nan
 
 
 def spectral_from_overlap(S):
@@ -359,7 +425,7 @@ def spectral_from_overlap(S):
     return W, evals, score
 
 
-def csg(X, y, *, samples_per_class=250, k=3, metric="euclidean", embedding=None,
+def csg(X, y, *, samples_per_class=250, k=3, metric="euclidean", embedding="auto",
         random_state=None) -> CSGResult:
     """Cumulative Spectral Gradient: how separable the classes of ``(X, y)`` are.
 
@@ -368,13 +434,15 @@ def csg(X, y, *, samples_per_class=250, k=3, metric="euclidean", embedding=None,
     estimate the class overlap matrix S; the CSG is the cumulative maximum of
     the normalised eigen-gaps of the Laplacian of the class-similarity graph
     built from S. With every point sampled (``samples_per_class`` at least
-    every class size) it equals ``spectral-metric`` 0.6.1's
+    every class size) and raw features it equals ``spectral-metric`` 0.6.1's
     ``CumulativeGradientEstimator`` on the same (float64) data.
 
     Parameters
     ----------
     X : array-like of shape (n_samples, ...)
-        Features; each sample is flattened. Computed in float64.
+        Features; each sample is flattened. Raw features are measured in
+        float64 (as the reference); an embedding is fitted in float32 on the
+        sampled rows, so no float64 copy of a large ``X`` is made.
     y : array-like of shape (n_samples,)
         Labels (ints, strings or one-hot rows); at least two classes.
     samples_per_class : int, float or None, default=250
@@ -386,11 +454,20 @@ def csg(X, y, *, samples_per_class=250, k=3, metric="euclidean", embedding=None,
         Neighbours per sampled point; must be smaller than every class.
     metric : str or callable, default="euclidean"
         Any scikit-learn ``pairwise_distances`` metric.
-    embedding : None, "pca", "tsne", array-like or callable, default=None
-        Space to measure in: raw flattened features (``None``), PCA to
-        ``min(50, n_features)`` dimensions, t-SNE to 2 dimensions (after PCA
-        to 50), a precomputed ``(n_samples, m)`` array, or a callable
-        ``X -> Z``. The score depends on it; it is reported in the result.
+    embedding : "auto", None, "pca", "tsne", array-like or callable, default="auto"
+        Space to measure in. ``"auto"``: raw features up to
+        :data:`AUTO_RAW_MAX_DIM` (1,024) dimensions, else a seeded randomized
+        PCA to 50 dimensions fitted on the sampled rows only — in thousands of
+        raw dimensions the Parzen volume, a product over every dimension,
+        overflows and the score is undefined (64x64x3 images), while 50
+        principal components keep the euclidean neighbourhoods, give finite
+        volumes and make the neighbour search ~d/50 times cheaper. If the raw
+        estimate is undefined all the same, ``"auto"`` measures again in the
+        PCA space. ``None``: raw flattened features; ``"pca"``: PCA of every
+        row to ``min(50, n_features)``; ``"tsne"``: t-SNE to 2 dimensions
+        (after PCA to 50); a precomputed ``(n_samples, m)`` array; or a
+        callable ``X -> Z``. The score depends on it; it is reported in the
+        result.
     random_state : None, int or numpy.random.RandomState
         Seeds the sampling (same draws as the reference's ``find_samples``
         with that seed) and the embedding.
@@ -404,6 +481,13 @@ def csg(X, y, *, samples_per_class=250, k=3, metric="euclidean", embedding=None,
     ValueError, TypeError
         Naming the offending argument.
 
+    Warns
+    -----
+    RuntimeWarning
+        When the score is undefined (a class whose every sampled point had
+        an infinite Parzen volume); the reason is also in ``result.note``.
+        numpy's own overflow warnings never leave the function.
+
     Examples
     --------
     >>> from sklearn.datasets import make_blobs
@@ -412,8 +496,9 @@ def csg(X, y, *, samples_per_class=250, k=3, metric="euclidean", embedding=None,
     >>> round(nd.csg(X, y, random_state=0).score, 6)
     0.0
     """
-    Xa = check_features(X, name="X")
-    classes, codes = check_labels(y, name="y", n_samples=Xa.shape[0])
+    Xa, classes, codes = check_X_y(X, y, to_float=False, check_finite=False)
+    if not all_finite(Xa):
+        raise ValueError("X contains NaN or infinite values")
     K = len(classes)
     if K < 2:
         raise ValueError(f"y must contain at least 2 classes for a CSG, got {K}")
@@ -427,34 +512,31 @@ def csg(X, y, *, samples_per_class=250, k=3, metric="euclidean", embedding=None,
         )
     m = check_count_or_fraction(samples_per_class, name="samples_per_class", allow_none=True)
     rng = check_random_state(random_state)
-    Xa = np.asarray(Xa, dtype=np.float64)
-    metric = check_metric(metric, Xa)
+    metric = check_metric(metric, Xa[:1].astype(np.float64))
 
     # sample first: the draws then match the reference's with the same seed
     rows, sample_counts = _sample_rows(codes, K, m, rng)
     emb_seed = random_state if isinstance(random_state, numbers.Integral) else rng
-    Z, emb_name = _embed(Xa, embedding, emb_seed, Xa.shape[0])
-    Z = np.ascontiguousarray(Z, dtype=np.float64)
-
-    idx, _ = nearest_neighbours(Z, rows, k, metric)
-    P = np.zeros((len(rows), K))
-    np.add.at(P, (np.repeat(np.arange(len(rows)), k), codes[idx[:, 1:]].ravel()), 1.0)
-    P /= k
-    contrib = P / _parzen_volumes(Z, idx)[:, None]
-    S = np.zeros((K, K))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        np.add.at(S, codes[rows], contrib)  # sequential: the reference's summation order
-        S /= S.sum(axis=1, keepdims=True)
-    S[~np.isfinite(S)] = 0.0
-    W, evals, score = spectral_from_overlap(S)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        raw = Xa if isinstance(embedding, str) and embedding == "auto" \
+            and Xa.shape[1] > AUTO_RAW_MAX_DIM else np.asarray(Xa, dtype=np.float64)
+        Z, emb_name = _embed(raw, embedding, emb_seed, Xa.shape[0], rows)
+        Z = np.ascontiguousarray(Z, dtype=np.float64)
+        out = _estimate(Z, codes, rows, K, k, metric)
+        note = None
+        if not math.isfinite(out[3]) and isinstance(embedding, str) and embedding == "auto" \
+                and emb_name == "raw" and Z.shape[1] > 1:
+            note = (f"raw features ({Z.shape[1]} dimensions) gave an undefined estimate; "
+                    f"measured in a {PCA_COMPONENTS}-component PCA space instead")
+            Z, n_comp = _pca_on_sample(Z, rows, PCA_COMPONENTS, emb_seed)
+            emb_name = f"pca-{n_comp}"
+            out = _estimate(np.ascontiguousarray(Z), codes, rows, K, k, metric)
+    S, W, evals, score, n_inf, n_nan = out
     if not math.isfinite(score):
-        empty = [classes[i] for i in np.flatnonzero(S.sum(axis=1) == 0)]
-        warnings.warn(
-            f"CSG is undefined: every Parzen volume of class(es) {empty} overflowed in "
-            f"{Z.shape[1]} dimensions; use embedding='pca' or 'tsne'",
-            RuntimeWarning,
-            stacklevel=2,
-        )
+        empty = [_plain(classes[i]) for i in np.flatnonzero(S.sum(axis=1) == 0)]
+        note = (f"CSG is undefined: every Parzen volume of class(es) {empty} overflowed in "
+                f"{Z.shape[1]} dimensions ({n_inf} of {len(rows)} sampled points dropped)")
+        warnings.warn(f"{note}; use embedding='pca' or 'tsne'", RuntimeWarning, stacklevel=2)
     for a in (S, W, evals):
         a.setflags(write=False)
     return CSGResult(
@@ -462,7 +544,7 @@ def csg(X, y, *, samples_per_class=250, k=3, metric="euclidean", embedding=None,
         overlap=S,
         similarity=W,
         eigenvalues=evals,
-        classes=tuple(c.item() if hasattr(c, "item") else c for c in classes),
+        classes=tuple(_plain(c) for c in classes),
         embedding=emb_name,
         samples_per_class=samples_per_class,
         k=k,
@@ -470,4 +552,29 @@ def csg(X, y, *, samples_per_class=250, k=3, metric="euclidean", embedding=None,
         n_samples=int(Z.shape[0]),
         dim=int(Z.shape[1]),
         sample_counts=sample_counts,
+        dropped_points=n_inf,
+        undefined_volumes=n_nan,
+        note=note,
     )
+
+
+def _plain(c):
+    """A numpy scalar label as a plain Python value."""
+    return c.item() if hasattr(c, "item") else c
+
+
+def _estimate(Z, codes, rows, K, k, metric):
+    """``(S, W, eigenvalues, score, n_infinite, n_undefined)`` in the space ``Z``."""
+    idx, _ = nearest_neighbours(Z, rows, k, metric)
+    P = np.zeros((len(rows), K))
+    np.add.at(P, (np.repeat(np.arange(len(rows)), k), codes[idx[:, 1:]].ravel()), 1.0)
+    P /= k
+    vols, n_inf, n_nan = _parzen_volumes(Z, idx)
+    S = np.zeros((K, K))
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        contrib = P / vols[:, None]
+        np.add.at(S, codes[rows], contrib)  # sequential: the reference's summation order
+        S /= S.sum(axis=1, keepdims=True)
+    S[~np.isfinite(S)] = 0.0
+    W, evals, score = spectral_from_overlap(S)
+    return S, W, evals, score, n_inf, n_nan

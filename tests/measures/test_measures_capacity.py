@@ -247,3 +247,180 @@ def test_capacity_match_takes_a_model_capacity():
 def test_capacity_match_bad_input_names_the_argument(bits, complexity, match):
     with pytest.raises((ValueError, TypeError), match=match):
         nd.capacity_match(bits, complexity)
+
+
+# --------------------------------------------------------------------------- #
+# layer kinds Friedland's four rules do not cover (docs/capacity-rules.md)
+# --------------------------------------------------------------------------- #
+def by_kind(cap):
+    return {r.kind: r for r in cap.layers}
+
+
+def text_model(length=200, vocab=20000, dim=128):
+    inp = keras.Input((length,), dtype="int32")
+    x = L.GlobalAveragePooling1D()(L.Embedding(vocab, dim)(inp))
+    return keras.Model(inp, L.Dense(2, activation="softmax")(x))
+
+
+def test_an_embedding_counts_the_information_of_its_ids_not_its_table():
+    cap = nd.model_capacity(text_model())
+    emb = by_kind(cap)["Embedding"]
+    # 200 ids of a 20,000-row table: at most 200 * ceil(log2 20000) = 3,000 bits arrive
+    assert emb.params == 20000 * 128 and emb.input_bits == 3000 and emb.capacity_bits == 3000
+    assert emb.rule == "embedding"
+    assert cap.bits == 3000 + 128      # before: 2,560,128 (the table counted as bits)
+    # a table smaller than its ids' information is counted whole
+    small = by_kind(nd.model_capacity(text_model(length=200, vocab=16, dim=2)))["Embedding"]
+    assert small.capacity_bits == 32
+
+
+def test_an_embedding_behind_in_model_vectorization_is_capped_the_same_way():
+    inp = keras.Input((1,), dtype="string")
+    vec = L.TextVectorization(max_tokens=1000, output_sequence_length=20)
+    vec.adapt(np.array(["a b c", "d e f g"]))
+    x = L.Embedding(1000, 16)(vec(inp))
+    out = L.Dense(1)(L.GlobalAveragePooling1D()(x))
+    emb = by_kind(nd.model_capacity(keras.Model(inp, out)))["Embedding"]
+    assert emb.input_bits == 20 * 10 and emb.capacity_bits == 200
+
+
+def test_a_variable_length_embedding_has_no_id_bound():
+    inp = keras.Input((None,), dtype="int32")
+    out = L.Dense(1)(L.GlobalAveragePooling1D()(L.Embedding(50, 4)(inp)))
+    emb = by_kind(nd.model_capacity(keras.Model(inp, out)))["Embedding"]
+    assert emb.input_bits == math.inf and emb.capacity_bits == 200
+
+
+def test_recurrent_weights_are_counted_once_and_capped_by_the_states_before_each_step():
+    m = keras.Sequential([keras.Input((20, 8)), L.LSTM(32), L.Dense(1)])
+    lstm = by_kind(nd.model_capacity(m))["LSTM"]
+    # kernel + bias 4*32*(8+1) = 1,152 from the raw input; recurrent kernel 32*128 = 4,096
+    # parameters fed by the 19 states of 32 units before steps 2..20: 608 bits
+    assert lstm.params == 5248 and lstm.capacity_bits == 1152 + 608 and lstm.rule == "recurrent"
+    assert lstm.output_bits == 32
+    assert nd.model_capacity(m).bits == 1760 + 32   # before: 5,280
+    long = by_kind(nd.model_capacity(keras.Sequential([keras.Input((500, 8)), L.LSTM(32)])))
+    assert long["LSTM"].capacity_bits == 5248      # long sequences: every weight counts
+
+
+@pytest.mark.parametrize("layer, expected", [
+    (L.GRU(4), 3 * 12 + 2 * 12 + 4 * 4),          # GRU bias is (2, 3u) with reset_after
+    (L.SimpleRNN(4), 3 * 4 + 4 + 4 * 4),
+    (L.Bidirectional(L.GRU(4)), 2 * (3 * 12 + 2 * 12 + 4 * 4)),
+    (L.LSTM(4, return_sequences=True), 3 * 16 + 16 + 4 * 4),
+])
+def test_other_recurrent_cells(layer, expected):
+    m = keras.Sequential([keras.Input((5, 3)), layer])
+    row = nd.model_capacity(m).layers[0]
+    assert row.capacity_bits == expected and row.rule == "recurrent"
+
+
+def test_attention_is_two_stacked_layers_projections_then_output():
+    inp = keras.Input((10, 32))
+    att = L.MultiHeadAttention(num_heads=2, key_dim=16, name="mha")
+    row = nd.model_capacity(keras.Model(inp, att(inp, inp))).layers[0]
+    # query/key/value 3*(32*32+32) = 3,168 from the raw input; the output projection's
+    # 2*16*32+32 = 1,056 weights see the 10 positions x 2 heads x 16 of the mix: 320 bits
+    assert row.params == 3168 + 1056 and row.capacity_bits == 3168 + 320
+    assert row.rule == "attention" and row.output_bits == 320
+
+
+def test_normalisation_adds_one_shift_per_feature_and_keeps_raw_input_raw():
+    m = keras.Sequential([keras.Input((5,)), L.BatchNormalization(name="bn"),
+                          L.Dense(3, name="d")])
+    bn, d = nd.model_capacity(m).layers
+    assert bn.params == 10 and bn.capacity_bits == 5 and bn.output_bits == math.inf
+    assert d.input_bits == math.inf and d.capacity_bits == 18
+    ln = keras.Sequential([keras.Input((4, 6)), L.Dense(6), L.LayerNormalization(name="ln")])
+    assert by_kind(nd.model_capacity(ln))["LayerNormalization"].capacity_bits == 6
+
+
+def conv_bn_relu():
+    return keras.Sequential([
+        keras.Input((28, 28, 1)),
+        L.Conv2D(32, 3, use_bias=False), L.BatchNormalization(), L.ReLU(), L.MaxPooling2D(),
+        L.Conv2D(64, 3, use_bias=False), L.BatchNormalization(), L.ReLU(), L.MaxPooling2D(),
+        L.Flatten(), L.Dropout(0.5), L.Dense(10, activation="softmax")])
+
+
+def test_conv_bn_relu_cnn():
+    cap = nd.model_capacity(conv_bn_relu())
+    assert [r.capacity_bits for r in cap.layers if r.params] == [288, 32, 5408, 64, 1600]
+    assert cap.bits == 7392                          # before: 7,488 (gamma counted too)
+
+
+def transformer_block(maxlen=16, vocab=300, dim=8):
+    inp = keras.Input((maxlen,), dtype="int32")
+    x = L.Embedding(vocab, dim)(inp)
+    a = L.MultiHeadAttention(num_heads=2, key_dim=dim)(x, x)
+    x = L.LayerNormalization()(L.Add()([x, a]))
+    f = L.Dense(dim)(L.Dense(16, activation="relu")(x))
+    x = L.LayerNormalization()(L.Add()([x, f]))
+    return keras.Model(inp, L.Dense(2)(L.GlobalAveragePooling1D()(x)))
+
+
+def test_a_transformer_block_is_bounded_by_its_ids():
+    cap = nd.model_capacity(transformer_block())
+    ids = 16 * 9  # ceil(log2 300) = 9 bits per id
+    assert by_kind(cap)["Embedding"].capacity_bits == ids
+    assert all(r.input_bits <= ids for r in cap.layers)
+    assert cap.bits < cap.trainable_params
+
+
+def test_residual_projection_and_multi_input_models_get_sane_numbers():
+    inp = keras.Input((16, 16, 3))
+    x = L.Conv2D(8, 3, padding="same", activation="relu")(inp)
+    y = L.SeparableConv2D(16, 3, padding="same")(x)
+    y = L.BatchNormalization()(y)
+    y = L.DepthwiseConv2D(3, padding="same")(y)
+    short = L.Conv2D(16, 1)(x)                       # 1x1 projection shortcut
+    z = L.Activation("relu")(L.Add()([y, short]))
+    out = L.Dense(3)(L.GlobalAveragePooling2D()(z))
+    cap = nd.model_capacity(keras.Model(inp, out))
+    assert {r.rule for r in cap.layers if r.kind.endswith("Conv2D")} == {"shared"}
+    assert 0 < cap.bits <= cap.trainable_params
+    assert all(r.capacity_bits <= r.params for r in cap.layers)
+    a, b = keras.Input((4,), name="a"), keras.Input((3,), name="b")
+    merged = L.Concatenate()([L.Dense(2, name="da")(a), L.Dense(2, name="db")(b)])
+    two = nd.model_capacity(keras.Model({"a": a, "b": b}, L.Dense(1, name="o")(merged)))
+    assert [r.capacity_bits for r in two.layers if r.params] == [10, 8, 4]
+
+
+class Scaled(L.Layer):
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.inner = L.Dense(4)
+
+    def call(self, x):
+        return self.inner(x) * 2.0
+
+
+class Inner(keras.Model):
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.d = L.Dense(3)
+
+    def call(self, x):
+        return self.d(x)
+
+
+def test_no_layer_kind_raises():
+    seq = keras.Input((6, 4))
+    img = keras.Input((8, 8, 2))
+    tokens = keras.Input((6,), dtype="int32")
+    outs = [
+        L.TimeDistributed(L.Dense(3))(seq), L.Conv1D(3, 2)(seq), L.Conv1DTranspose(2, 2)(seq),
+        L.GRU(2, return_sequences=True)(seq), L.Attention()([seq, seq]),
+        L.AdditiveAttention()([seq, seq]), L.GroupNormalization(groups=2)(seq),
+        L.UnitNormalization()(seq), L.Lambda(lambda t: t * 2)(seq), Scaled()(seq),
+        Inner()(seq), L.Bidirectional(L.LSTM(2, return_sequences=True))(seq),
+        L.Conv2DTranspose(2, 3)(img), L.SeparableConv2D(2, 3)(img),
+        L.ConvLSTM1D(2, 2, return_sequences=True)(keras.ops.expand_dims(seq, -1)),
+        L.Rescaling(1 / 255)(img), L.Embedding(10, 3)(tokens),
+    ]
+    flat = [L.Flatten()(o) for o in outs]
+    m = keras.Model([seq, img, tokens], L.Dense(1)(L.Concatenate()(flat)))
+    cap = nd.model_capacity(m)
+    assert all(r.capacity_bits <= r.params for r in cap.layers)
+    assert cap.trainable_params == sum(int(np.prod(w.shape)) for w in m.trainable_weights)
+    json.dumps(cap.to_dict())

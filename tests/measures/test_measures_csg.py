@@ -232,3 +232,99 @@ def test_full_sample_score_is_invariant_to_translation(data, scale, shift):
     a = nd.csg(X, y, samples_per_class=None, k=1).score
     b = nd.csg(X + shift, y, samples_per_class=None, k=1).score
     assert b == pytest.approx(a, abs=1e-6)
+
+
+# --------------------------------------------------------------------------- #
+# where the raw-space estimate means nothing (issue #13, defect 6)
+# --------------------------------------------------------------------------- #
+def smooth_images(n=240, side=64, seed=0):
+    """Natural-looking 64x64x3 uint8 images of 3 classes: coarse patterns, upsampled."""
+    rng = np.random.RandomState(seed)
+    y = np.arange(n) % 3
+    coarse = rng.rand(n, 8, 8, 3) * 0.7
+    coarse[np.arange(n), y, :, :] += 0.3
+    img = np.repeat(np.repeat(coarse, side // 8, axis=1), side // 8, axis=2)
+    img = img * 220 + rng.randint(1, 30, img.shape)
+    return np.clip(img, 0, 255).astype(np.uint8), y
+
+
+def test_raw_high_dimensional_images_are_undefined_and_count_the_dropped_points():
+    X, y = smooth_images()
+    with pytest.warns(RuntimeWarning, match="undefined") as caught:
+        r = nd.csg(X, y, embedding=None, random_state=0)
+    # every message is ours: numpy's overflow warnings stay inside the measure
+    assert all("CSG is undefined" in str(w.message) for w in caught)
+    assert np.isnan(r.score) and r.dim == 64 * 64 * 3
+    assert r.dropped_points + r.undefined_volumes == sum(r.sample_counts)
+    doc = r.to_dict()
+    assert doc["score"] is None and doc["dropped_points"] == r.dropped_points
+    assert doc["n_sampled"] == 240 and "undefined" in doc["note"]
+
+
+def test_auto_embedding_measures_high_dimensional_images_in_a_seeded_pca_space(recwarn):
+    X, y = smooth_images()
+    a = nd.csg(X, y, random_state=0)          # embedding="auto" is the default
+    assert a.embedding == "pca-50" and a.dim == 50 and np.isfinite(a.score)
+    assert a.dropped_points == 0 and 0 <= a.score <= 2
+    assert nd.csg(X, y, random_state=0).score == a.score
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_auto_keeps_raw_features_up_to_1024_dimensions():
+    X, y = SETS["digits"]
+    assert nd.csg(X, y, random_state=0).embedding == "raw"
+    assert nd.csg(X, y, random_state=0).score == nd.csg(X, y, embedding=None,
+                                                        random_state=0).score
+
+
+def test_token_ids_fall_back_to_pca_when_the_raw_estimate_is_undefined(recwarn):
+    rng = np.random.RandomState(0)
+    ids = rng.randint(0, 20000, (500, 200))
+    y = (ids[:, 0] > 10000).astype(int)
+    with pytest.warns(RuntimeWarning):
+        undefined = nd.csg(ids, y, embedding=None, random_state=0)
+    assert undefined.dropped_points > 250        # the issue's 319 of 500, here
+    auto = nd.csg(ids, y, random_state=0)
+    assert auto.embedding == "pca-50" and "undefined" in auto.note and np.isfinite(auto.score)
+
+
+def test_dataset_document_csg_skip_and_undefined_are_in_the_record(recwarn):
+    from tb_nndebug import summary
+
+    rng = np.random.RandomState(0)
+    ids = rng.randint(0, 20000, (300, 50))
+    y = np.arange(300) % 2
+    reason = "inputs are token ids feeding an Embedding: distances between ids mean nothing"
+    doc = summary.dataset_document("train", ids, y, csg_skip=reason, projection=False)
+    assert doc["csg"] is None and doc["csg_error"] == f"skipped: {reason}"
+    with pytest.raises(TypeError, match="csg_skip"):
+        summary.dataset_document("train", ids, y, csg_skip="")
+    X, yi = smooth_images()
+    raw = summary.dataset_document("train", X, yi, csg={"embedding": None}, projection=False)
+    assert raw["csg"]["score"] is None and raw["csg_error"].startswith("undefined:")
+    assert raw["csg"]["dropped_points"] + raw["csg"]["undefined_volumes"] == 240
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_dataset_document_measures_uint8_images_without_a_float64_copy():
+    import tracemalloc
+
+    from tb_nndebug import summary
+
+    X, y = smooth_images(n=300, side=96)           # 8 MB of uint8; float64 would be 66 MB
+    summary.dataset_document("warm", X[:30], y[:30])
+    tracemalloc.start()
+    try:
+        doc = summary.dataset_document("train", X, y, random_state=0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < X.size * 8                       # less than ONE float64 copy of X
+    # (before: 4 float64 copies and more; the measures now read X in its dtype)
+    assert doc["csg"]["embedding"] == "pca-50" and doc["csg_error"] is None
+    Xf = X.reshape(len(X), -1).astype(np.float64)
+    stats = doc["input_stats"]
+    assert stats["min"] == Xf.min() and stats["max"] == Xf.max()
+    assert stats["mean"] == pytest.approx(Xf.mean()) and stats["std"] == pytest.approx(Xf.std())
+    assert doc["complexity"]["expected_bits"] == nd.dataset_complexity(Xf, y).expected_bits
+    assert len(doc["projection"]["points"]) == 300
