@@ -144,6 +144,8 @@ def weight_facts(model) -> list[dict]:
     """Spread of each trainable kernel-like variable (see ``initial_weights``)."""
     out = []
     for path, v in ki.kernel_variables(model):
+        if str(path).endswith("bias"):  # 2-D biases (GRU reset_after, attention heads)
+            continue
         w = np.asarray(v.numpy(), dtype=np.float64)
         shape = [int(d) for d in w.shape]
         fan_in = int(np.prod(shape[:-1])) if len(shape) >= 2 else 1

@@ -218,4 +218,7 @@ def contract_table() -> str:
 
 
 if __name__ == "__main__":  # pragma: no cover - prints the contract's table
-    print(contract_table())
+    # run as a script this module is a second copy: the rules register in the package's
+    from tb_nndebug.diagnosis.registry import contract_table as _table
+
+    print(_table())

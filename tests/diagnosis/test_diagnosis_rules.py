@@ -97,14 +97,18 @@ def test_healthy_run_has_no_error_or_warning_and_a_matched_capacity():
 
 
 def test_capacity_verdicts_follow_expected_and_max_bits():
+    # before any run evidence, just under the requirement is info; far under it a warning
     assert by_id(diagnose({"dataset": [dataset(576, 17226)], "model": [model(575)]}),
+                 "capacity.too_small").severity == "info"
+    assert by_id(diagnose({"dataset": [dataset(576, 17226)], "model": [model(100)]}),
                  "capacity.too_small").severity == "warning"
     assert by_id(diagnose({"dataset": [dataset(576, 17226)], "model": [model(576)]}),
                  "capacity.matched").severity == "ok"
     f = by_id(diagnose({"dataset": [dataset(576, 17226)], "model": [model(68608)]}),
               "capacity.oversized")
     assert f.evidence["memorise_ratio"] == pytest.approx(68608 / 17226)
-    assert "Shrink to about 576 bits" in f.advice
+    assert f.severity == "info"  # no sign of overfitting yet: the estimate alone
+    assert "shrink to about 576 bits" in f.advice
     assert "tb_nndebug.models.mlp(input_shape, n_classes, target_bits=576)" in f.advice
     shaped = dataset(576, 17226)
     shaped["value"].update(input_shape=[8, 8], dim=64)
@@ -230,7 +234,8 @@ def test_dropout_at_inference_from_a_non_deterministic_check():
     f = diagnose({"checks": [checks(inference_deterministic=False, inference_max_diff=0.4,
                                     stochastic_layers=["always_dropout"])]})
     assert ids(f) == ["training.dropout_at_inference"]
-    assert f[0].severity == "error" and f[0].panel == "checks"
+    # a warning: deliberate Monte-Carlo dropout is stochastic at inference too
+    assert f[0].severity == "warning" and f[0].panel == "checks"
 
 
 @pytest.mark.parametrize("act,from_logits,fires", [
@@ -309,13 +314,20 @@ def test_dead_units_above_half_a_layer():
 
 def test_suspicious_validation_from_epoch_three():
     acc = [0.5, 0.6, 0.7, 0.75]
-    f = diagnose({"training": [training([1, 0.8, 0.7, 0.6], acc=acc,
+    val = dataset(tag="validation")
+    val["value"]["n_samples"] = 1000
+    f = diagnose({"dataset": [dataset(), val],
+                  "training": [training([1, 0.8, 0.7, 0.6], acc=acc,
                                         val_acc=[0.5, 0.6, 0.8, 0.85])]})
     assert "training.suspicious_validation" in ids(f)
-    drop = diagnose({"checks": [checks(stochastic_layers=["dropout"])],
-                     "training": [training([1, 0.8, 0.7, 0.6], acc=acc,
-                                           val_acc=[0.5, 0.6, 0.8, 0.85])]})
-    assert by_id(drop, "training.suspicious_validation").severity == "info"
+    # dropout models: not in the first epochs (train accuracy measured with dropout on) ...
+    drop = {"dataset": [dataset(), val], "checks": [checks(stochastic_layers=["dropout"])],
+            "training": [training([1, 0.8, 0.7, 0.6], acc=acc, val_acc=[0.5, 0.6, 0.8, 0.85])]}
+    assert "training.suspicious_validation" not in ids(diagnose(drop), ("error", "warning", "info"))
+    # ... and info later
+    drop["training"] = [training([1, 0.8, 0.7, 0.6, 0.5], acc=acc + [0.78],
+                                 val_acc=[0.5, 0.6, 0.8, 0.85, 0.88])]
+    assert by_id(diagnose(drop), "training.suspicious_validation").severity == "info"
     early = diagnose({"training": [training([1, 0.8], acc=[0.5, 0.6], val_acc=[0.7, 0.8])]})
     assert "training.suspicious_validation" not in ids(early)
 

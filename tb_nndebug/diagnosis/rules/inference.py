@@ -5,7 +5,7 @@ from ..registry import Found, Threshold, rule
 from ..view import num
 
 
-@rule("training.dropout_at_inference", severities=("error",), panel="checks", order=30,
+@rule("training.dropout_at_inference", severities=("warning",), panel="checks", order=30,
       fires_when="two inference passes on the same batch differ",
       thresholds=[Threshold("max_diff", 1e-05,
                             "tb_nndebug: two eval-mode passes agree to float rounding",
@@ -18,11 +18,13 @@ def dropout_at_inference(R, T):
         return
     diff = num(cdoc.get("inference_max_diff"))
     if diff is None or diff > T["max_diff"]:
+        # a warning, not an error: Monte-Carlo dropout is stochastic at inference on purpose
         yield Found(
-            "error", "Predictions change between two inference passes on the same batch",
+            "warning", "Predictions change between two inference passes on the same batch",
             {"inference_max_diff": diff, "stochastic_layers": cdoc.get("stochastic_layers")},
             "A layer stays random with training=False (dropout or noise called with "
             "training=True, or a custom layer ignoring `training`): evaluation and "
             "predictions are noisy and worse than the model can do. Pass `training` "
-            "through to Dropout/noise layers (the Keras version of forgetting model.eval()).",
+            "through to Dropout/noise layers (the Keras version of forgetting model.eval()). "
+            "Ignore this only for deliberate Monte-Carlo dropout.",
             c["step"])

@@ -19,6 +19,47 @@ def loss_facts(R):
     return cdoc, (c["step"] if c else None), act, lname, loss.get("from_logits"), is_ce
 
 
+#: Losses that compare values (not class probabilities), by normalised name.
+_REGRESSION = {"mse": True, "meansquarederror": True, "mae": True, "meanabsoluteerror": True,
+               "huber": True, "huberloss": True, "logcosh": True,
+               "mape": False, "meanabsolutepercentageerror": False,
+               "msle": False, "meansquaredlogarithmicerror": False}
+
+
+def loss_key(lname) -> str:
+    """A loss name lower-cased without underscores/spaces (``"MeanSquaredError"`` →
+    ``"meansquarederror"``)."""
+    return str(lname or "").lower().replace("_", "").replace(" ", "")
+
+
+def loss_kind(lname) -> str | None:
+    """``"sparse_ce"``, ``"categorical_ce"``, ``"binary_ce"``, ``"regression"`` or None
+    (unknown or custom) for a Keras loss name (``"mse"``, ``"SparseCategoricalCrossentropy"``)."""
+    n = loss_key(lname)
+    if n == "scce" or n.startswith("sparsecategorical"):
+        return "sparse_ce"
+    if n == "cce" or n.startswith("categoricalcrossentropy") or n.startswith("categoricalfocal"):
+        return "categorical_ce"
+    if n == "bce" or n.startswith("binarycrossentropy") or n.startswith("binaryfocal"):
+        return "binary_ce"
+    if n in _REGRESSION:
+        return "regression"
+    return None
+
+
+def scale_sensitive(lname) -> bool:
+    """A regression loss whose size grows with the targets' scale (MSE, MAE, Huber, log-cosh;
+    not MAPE/MSLE)."""
+    return bool(_REGRESSION.get(loss_key(lname)))
+
+
+def targets_doc(R) -> dict | None:
+    """The checks record's ``targets`` facts (single-output models), or None when unknown."""
+    c = R.checks()
+    t = c["value"].get("targets") if c else None
+    return t if isinstance(t, Mapping) else None
+
+
 @rule("training.logits_mismatch", severities=("error",), panel="checks", order=20,
       fires_when="softmax/sigmoid + `from_logits=True`, or linear + `from_logits=False`")
 def logits_mismatch(R, T):
@@ -58,6 +99,9 @@ def _label_problem(lname: str, lo: float, hi: float, n_out: float) -> str | None
 def labels_out_of_range(R, T):
     cdoc, step, _, lname, _, is_ce = loss_facts(R)
     span = cdoc.get("label_range")
+    tg = targets_doc(R)
+    if not isinstance(span, (list, tuple)) and tg is not None:
+        span = [tg.get("min"), tg.get("max")]  # the targets' facts, when no label range
     if not is_ce or not isinstance(span, (list, tuple)) or len(span) != 2:
         return
     lo, hi, n_out = num(span[0]), num(span[1]), num(cdoc.get("n_outputs"))
