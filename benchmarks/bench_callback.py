@@ -1,133 +1,118 @@
-"""Time model.fit with and without DebuggerCallback and print the overhead.
+"""The DebuggerCallback's share of fit time, and the memory its measures take.
 
-    python benchmarks/bench_callback.py [--epochs 5] [--models mlp,cnn] [--repeat 4]
+    python benchmarks/bench_callback.py [--cases cifar_residual_tfdata,text_strings,text_lstm]
+                                        [--epochs 10] [--repeat 2]
 
-On the MNIST test set (10,000 images, scaled to [0, 1]) an MLP
-(784-256-128-10) and a small CNN (conv16-pool-conv32-pool-dense10) are
-trained with the same seed and the same initial weights, batch size 128:
+For each precision-corpus model (``tb_nndebug.demo.precision``; by default the
+image pipeline — tf.data, augmentation, Rescaling, residual projection —, the
+text model on strings and the LSTM on token ids) the same seeded program is
+fitted for ``--epochs`` epochs without and with the callback. Printed:
 
-- per epoch: the median epoch time over epochs 2..N (epoch 1 carries
-  TensorFlow's tracing), best of ``--repeat`` alternating runs, including the
-  callback's epoch-end work (gradient norms, dead units, update ratio on the
-  256-sample probe batch, one record, diagnosis).           target <= 1.05x
-- once: the callback's train-begin work (dataset complexity + CSG +
-  balance + PCA projection, model capacity, static checks), reported
-  separately — it does not grow with the number of epochs.
+- ``fit``: wall time of the fit without the callback (best of ``--repeat``);
+- ``callback``: the callback's own time, train begin (dataset measures, model
+  capacity, static checks) and every epoch end (probe pass, record, reading
+  the run back, diagnosis) together, timed around its hooks;
+- ``share`` = callback / fit — the goal is <= 5 %;
+- ``peak MB``: the largest memory the callback's train begin allocated (numpy
+  and Python, by ``tracemalloc``), against the sample budget of
+  ``tb_nndebug.callback.samples.SAMPLE_BUDGET_BYTES`` (256 MB) plus the
+  measures' working memory.
 
-Run it on a quiet machine: the ratio is meaningless while other jobs share
-the cores.
+Run it on a quiet machine: shares are meaningless while other jobs share the cores.
 """
 from __future__ import annotations
 
 import argparse
-import statistics
+import os
 import tempfile
 import time
+import tracemalloc
 
-import numpy as np
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-
-class EpochTimer:
-    """Keras callback recording fit start, each epoch's start and end.
-
-    Put it LAST in the callback list so its epoch end comes after the
-    other callbacks' epoch-end work."""
-
-    def __new__(cls):
-        import keras
-
-        class _Timer(keras.callbacks.Callback):
-            def on_train_begin(self, logs=None):
-                self.t_begin = time.perf_counter()
-                self.starts, self.ends = [], []
-
-            def on_epoch_begin(self, epoch, logs=None):
-                self.starts.append(time.perf_counter())
-
-            def on_epoch_end(self, epoch, logs=None):
-                self.ends.append(time.perf_counter())
-
-        return _Timer()
+DEFAULT_CASES = ("cifar_residual_tfdata", "text_strings", "text_lstm")
 
 
-def build(kind):
-    import keras
+def timed_callback(cb_class):
+    """A DebuggerCallback subclass that times its own hooks and its train-begin peak."""
 
-    if kind == "mlp":
-        layers = [keras.Input((28, 28, 1)), keras.layers.Flatten(),
-                  keras.layers.Dense(256, activation="relu"),
-                  keras.layers.Dense(128, activation="relu"),
-                  keras.layers.Dense(10, activation="softmax")]
-    else:
-        layers = [keras.Input((28, 28, 1)),
-                  keras.layers.Conv2D(16, 3, activation="relu"), keras.layers.MaxPooling2D(),
-                  keras.layers.Conv2D(32, 3, activation="relu"), keras.layers.MaxPooling2D(),
-                  keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")]
-    model = keras.Sequential(layers, name=kind)
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    return model
+    class Timed(cb_class):
+        def on_train_begin(self, logs=None):
+            self.seconds = 0.0
+            tracemalloc.start()
+            t = time.perf_counter()
+            super().on_train_begin(logs)
+            self.seconds += time.perf_counter() - t
+            self.peak_bytes = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+
+        def on_epoch_end(self, epoch, logs=None):
+            t = time.perf_counter()
+            super().on_epoch_end(epoch, logs)
+            self.seconds += time.perf_counter() - t
+
+    return Timed
 
 
-def timed_fit(kind, X, y, epochs, with_callback, logdir):
+def run(case, *, epochs, with_callback, logdir):
+    """``(fit seconds, callback or None)`` for one fit of ``case``."""
     import keras
 
     from tb_nndebug.callback import DebuggerCallback
 
-    keras.utils.set_random_seed(0)
-    model = build(kind)
-    pre, timer = EpochTimer(), EpochTimer()
-    callbacks = [pre]
-    if with_callback:
-        callbacks.append(DebuggerCallback(logdir, train_data=(X, y), verbose=0))
-    callbacks.append(timer)
-    t0 = time.perf_counter()
-    model.fit(X, y, epochs=epochs, batch_size=128, verbose=0, shuffle=True, callbacks=callbacks)
-    total = time.perf_counter() - t0
-    epoch_times = [e - s for s, e in zip(timer.starts, timer.ends)]
-    # time spent between the two timers' epoch ends = the debugger's epoch-end work
-    hook = [b - a for a, b in zip(pre.ends, timer.ends)]
-    return {"hook": statistics.median(hook[1:] if len(hook) > 1 else hook), "total": total,
-            "begin": timer.starts[0] - t0,
-            "epoch": statistics.median(epoch_times[1:] if len(epoch_times) > 1 else epoch_times),
-            "epochs": epoch_times}
+    keras.mixed_precision.set_global_policy(case.policy)
+    try:
+        keras.utils.set_random_seed(0)
+        setup = case.build(0, bugged=False, quick=False)
+        cb = None
+        callbacks = []
+        if with_callback:
+            train = setup.train_data if setup.train_data is not None else (
+                setup.x if setup.y is None else (setup.x, setup.y))
+            val = setup.validation_data if setup.validation_data is not None \
+                else setup.validation
+            cb = timed_callback(DebuggerCallback)(logdir, train_data=train, validation_data=val,
+                                                  verbose=0)
+            callbacks.append(cb)
+        kwargs = dict(setup.fit_kwargs, epochs=epochs)
+        if setup.validation is not None:
+            kwargs["validation_data"] = setup.validation
+        t = time.perf_counter()
+        setup.model.fit(setup.x, setup.y, verbose=0, callbacks=callbacks, **kwargs)
+        return time.perf_counter() - t, cb
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
 
 
-def main(argv=None):
+def main(argv=None) -> int:
+    from tb_nndebug.demo import precision
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--models", default="mlp,cnn")
-    parser.add_argument("--repeat", type=int, default=4)
+    parser.add_argument("--cases", default=",".join(DEFAULT_CASES),
+                        help=f"corpus cases (default: {','.join(DEFAULT_CASES)})")
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args(argv)
-
-    from tb_nndebug.datasets import load_mnist_test
-
-    X, y = load_mnist_test()
-    X = (X.astype("float32") / 255.0)[..., np.newaxis]
-    y = y.astype("int32")
-    print(f"MNIST test set {X.shape}, {args.epochs} epochs, batch 128")
-    ok = True
-    with tempfile.TemporaryDirectory() as tmp:
-        for kind in args.models.split(","):
-            timed_fit(kind, X[:512], y[:512], 1, False, tmp)  # warm TF up for this model kind
-            bases, cbs = [], []
-            for r in range(args.repeat):  # alternate, keep the best of each
-                bases.append(timed_fit(kind, X, y, args.epochs, False, tmp))
-                cbs.append(timed_fit(kind, X, y, args.epochs, True, f"{tmp}/{kind}{r}"))
-            hook = min(t["hook"] for t in cbs)
-            base = min(bases, key=lambda t: t["epoch"])
-            cb = min(cbs, key=lambda t: t["epoch"])
-            ratio = cb["epoch"] / base["epoch"]
-            once = cb["begin"] - base["begin"]
-            ok &= ratio <= 1.05
-            print(f"{kind}: per epoch {base['epoch']:.3f} s without, {cb['epoch']:.3f} s with "
-                  f"the callback -> ratio {ratio:.3f} (target <= 1.05: "
-                  f"{'ok' if ratio <= 1.05 else 'MISSED'})")
-            print(f"{kind}: the callback's epoch-end work alone: {hook * 1000:.1f} ms = "
-                  f"{hook / base['epoch']:.1%} of a {base['epoch']:.3f} s epoch (load-robust)")
-            print(f"{kind}: train-begin measures once: {once:.2f} s; whole fit "
-                  f"{base['total']:.2f} s -> {cb['total']:.2f} s "
-                  f"(ratio {cb['total'] / base['total']:.3f} incl. the one-off measures)")
-    return 0 if ok else 1
+    names = [n for n in args.cases.split(",") if n]
+    unknown = [n for n in names if n not in precision.CASE_BY_NAME]
+    if unknown:
+        parser.error(f"--cases: unknown {unknown}; known: {sorted(precision.CASE_BY_NAME)}")
+    print(f"{'case':<26} {'fit s':>7} {'callback s':>10} {'share':>7} {'peak MB':>8}")
+    worst = 0.0
+    for name in names:
+        case = precision.CASE_BY_NAME[name]
+        with tempfile.TemporaryDirectory() as tmp:
+            plain = min(run(case, epochs=args.epochs, with_callback=False, logdir=tmp)[0]
+                        for _ in range(args.repeat))
+            cbs = [run(case, epochs=args.epochs, with_callback=True,
+                       logdir=os.path.join(tmp, f"r{i}"))[1] for i in range(args.repeat)]
+        own = min(cb.seconds for cb in cbs)
+        peak = max(cb.peak_bytes for cb in cbs) / 2**20
+        share = own / plain
+        worst = max(worst, share)
+        print(f"{name:<26} {plain:>7.2f} {own:>10.2f} {share:>6.1%} {peak:>8.1f}", flush=True)
+    print(f"largest share: {worst:.1%} (goal <= 5 %)")
+    return 0
 
 
 if __name__ == "__main__":

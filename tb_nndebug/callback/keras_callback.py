@@ -259,9 +259,18 @@ class DebuggerCallback(keras.callbacks.Callback):
         if self._val is not None and self._dataset_skipped is None:
             self._guard("dataset", self._log_dataset, "validation", self._val, full=False)
         self._complexity = complexity
-        self._model_pending = not self.model.built  # subclassed: built by the first batch
-        if not self._model_pending:
+        self._model_pending = False
+        if not ki.has_layer_graph(self.model):
+            subs = [layer.name for layer in self.model.layers if isinstance(layer, keras.Model)]
+            self._skipped.append({"what": "model capacity", "reason": (
+                f"'{self.model.name}' is a subclassed model (its call() is Python code, not a "
+                "layer graph): its capacity is not measured"
+                + (f"; its sub-models: {', '.join(subs)}" if subs else ""))})
+        elif not self.model.built:  # built by the first batch
+            self._model_pending = True
+        else:
             self._guard("model", self._log_model, complexity)
+        self._fit_args()
         self._guard("checks", self._log_checks)
         self._guard("weight_update_ratio", self._snapshot_weights)
         self._flush_errors(0, None, tag="diagnostic_error_train_begin")
@@ -271,9 +280,12 @@ class DebuggerCallback(keras.callbacks.Callback):
     def _csg_skip(self, X) -> str | None:
         """Why CSG means nothing for these inputs (None: it does)."""
         entries = ki.entry_layers(self.model) if _has_inputs(self.model) else []
-        if entries and all(type(layer).__name__ in ki.INDEX_LAYERS for layer in entries):
+        if entries and all(ki.is_index_layer(layer) for layer in entries):
             return ("the inputs are token ids feeding an Embedding: distances between ids mean "
                     "nothing")
+        if len(leaf_items(self._train.x)) > 1:
+            return ("the model has several inputs, measured side by side: distances across "
+                    "them mix units")
         return None
 
     def _log_dataset(self, tag, samples, *, full):
@@ -306,6 +318,23 @@ class DebuggerCallback(keras.callbacks.Callback):
             max_bits=c["max_bits"], thresholds=c["thresholds"], dim=doc["dim"],
             n_samples=doc["n_samples"], n_classes=doc["n_classes"], energy=c["energy"])
 
+    def _fit_args(self):
+        """``class_weight``, ``sample_weight`` and ``batch_size`` of the running ``fit``:
+        Keras does not show them to callbacks, so they are read off the caller's frame
+        (None where that frame is not found)."""
+        self._fit = {}
+        frame = sys._getframe(1)
+        for _ in range(12):
+            frame = frame.f_back
+            if frame is None:
+                return
+            loc = frame.f_locals
+            if frame.f_code.co_name == "fit" and loc.get("self") is self.model:
+                self._fit = {"weighted": loc.get("class_weight") is not None
+                             or loc.get("sample_weight") is not None,
+                             "batch_size": loc.get("batch_size")}
+                return
+
     def _log_model(self, complexity):
         doc = summary.model_document("model", self.model, complexity=complexity)
         with self._writer.as_default():
@@ -335,7 +364,7 @@ class DebuggerCallback(keras.callbacks.Callback):
         ids (an Embedding), or the raw input with the in-model preprocessing named."""
         model, x = self.model, self._probe[0]
         entries = ki.entry_layers(model) if _has_inputs(model) else []
-        index = [layer for layer in entries if type(layer).__name__ in ki.INDEX_LAYERS]
+        index = [layer for layer in entries if ki.is_index_layer(layer)]
         dense = [layer for layer in entries if layer not in index]
         out = {"input_kind": "index" if index and not dense else "values",
                "input_source": None, "input_preprocessing": None}
@@ -365,6 +394,7 @@ class DebuggerCallback(keras.callbacks.Callback):
             else None,
             "learning_rate": ki.learning_rate(model),
             "loss": ki.loss_info(model),
+            "losses_by_output": ki.losses_by_output(model) or None,
             "output_activation": ki.output_activation(model),
             "n_outputs": ki.n_outputs(model),
             "label_range": None, "input_range": None, "input_mean": None, "input_std": None,
@@ -389,12 +419,19 @@ class DebuggerCallback(keras.callbacks.Callback):
             "unmonitored": [],
             "skipped": self._skipped,
         }
+        fit = getattr(self, "_fit", {})
+        if fit.get("weighted"):
+            doc["sample_weighted"] = True
+        if isinstance(fit.get("batch_size"), int) and not isinstance(fit["batch_size"], bool):
+            doc["batch_size"] = fit["batch_size"]
         if self._train is not None:
             doc.update(self._train_facts(doc))
             cannot = self._can_predict()
             if cannot:
                 self._skipped.append({"what": "probe", "reason": cannot})
                 self._probe = None
+                doc["unmonitored"] = [{"layer": path, "reason": "the model has no call()"}
+                                      for path, _, _ in ki.variable_groups(model)]
             else:
                 doc.update(self._guard("input_scale", self._first_layer_input) or {})
                 self._probe_checks(doc, has_loss)
@@ -417,7 +454,8 @@ class DebuggerCallback(keras.callbacks.Callback):
         elif items:
             out["targets_by_output"] = {name: fx.target_facts(a) for name, a in items}
         steps = doc.get("steps_per_epoch")
-        if self._train.whole and isinstance(steps, int) and steps > 0:
+        if doc.get("batch_size") is None and self._train.whole and isinstance(steps, int) \
+                and steps > 0:
             out["batch_size"] = int(-(-self._train.n // steps))  # the smallest consistent size
         return out
 

@@ -143,9 +143,13 @@ def relu_layers(model) -> list:
 def variable_path(model, variable) -> str:
     """A variable's path inside ``model`` (``"dense/kernel"``, ``"encoder/dense/kernel"``):
     Keras prefixes a Sequential model's own name, which says nothing here."""
+    import keras
+
     path = str(getattr(variable, "path", None) or variable.name)
     prefix = f"{model.name}/"
-    return path[len(prefix):] if path.startswith(prefix) else path
+    if isinstance(model, keras.Sequential) and path.startswith(prefix):
+        return path[len(prefix):]
+    return path
 
 
 def kernel_variables(model) -> list:
@@ -177,6 +181,15 @@ INDEX_LAYERS = ("Embedding",)
 PREPROCESSING_KINDS = ("Rescaling", "Normalization", "TextVectorization", "StringLookup",
                        "IntegerLookup", "Hashing", "CategoryEncoding", "Discretization",
                        "HashedCrossing", "Resizing", "CenterCrop")
+
+
+def is_index_layer(layer) -> bool:
+    """An ``Embedding``, or a custom layer built around one (token + position
+    embeddings): it looks rows up by id instead of multiplying its input."""
+    if type(layer).__name__ in INDEX_LAYERS:
+        return True
+    subs = getattr(layer, "_layers", None) or []
+    return bool(subs) and not hasattr(layer, "layers") and any(is_index_layer(s) for s in subs)
 
 
 def is_weighted(layer) -> bool:
@@ -298,4 +311,71 @@ def linear_hidden_layers(model) -> list[str]:
             continue
         if _composes_linearly(layer):
             out.append(layer.name)
+    return out
+
+
+def has_layer_graph(model) -> bool:
+    """A Sequential or functional model (a graph of layers to walk); False for a
+    subclassed model, whose ``call`` is Python code."""
+    import keras
+
+    if isinstance(model, keras.Sequential):
+        return True
+    return hasattr(model, "_nodes_by_depth") and hasattr(model, "inputs")
+
+
+def _single_loss_info(loss) -> dict | None:
+    if loss is None:
+        return None
+    if isinstance(loss, str):
+        is_ce = "crossentropy" in loss or loss in ("bce", "cce", "scce")
+        return {"name": loss, "from_logits": False if is_ce else None}
+    config = {}
+    if callable(getattr(loss, "get_config", None)):
+        try:
+            config = loss.get_config() or {}
+        except NotImplementedError:
+            config = {}
+    name = config.get("name") or getattr(loss, "name", None) or getattr(loss, "__name__", None) \
+        or type(loss).__name__
+    from_logits = config.get("from_logits")
+    if from_logits is None and hasattr(loss, "from_logits"):
+        from_logits = bool(loss.from_logits)
+    return {"name": str(name), "from_logits": from_logits}
+
+
+def output_heads(model) -> list[dict]:
+    """``{"output", "activation", "units"}`` of each output of a functional model
+    (empty for one output or no graph)."""
+    try:
+        outputs = list(model.outputs)
+    except (AttributeError, ValueError, TypeError):
+        return []
+    if len(outputs) < 2:
+        return []
+    heads = []
+    for t in outputs:
+        layer = getattr(getattr(t, "_keras_history", None), "operation", None)
+        if layer is None:
+            return []
+        shape = getattr(t, "shape", None)
+        heads.append({"output": layer.name, "activation": activation_name(layer),
+                      "units": int(shape[-1]) if shape and shape[-1] is not None else None})
+    return heads
+
+
+def losses_by_output(model) -> list[dict]:
+    """Each output's head with the loss compiled for it (a dict or list of losses);
+    empty for a single loss."""
+    loss = getattr(model, "loss", None)
+    heads = output_heads(model)
+    if not heads or not isinstance(loss, (dict, list, tuple)):
+        return []
+    out = []
+    for i, head in enumerate(heads):
+        if isinstance(loss, dict):
+            one = loss.get(head["output"])
+        else:
+            one = loss[i] if i < len(loss) else None
+        out.append(dict(head, loss=_single_loss_info(one)))
     return out

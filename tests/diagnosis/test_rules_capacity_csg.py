@@ -63,8 +63,15 @@ def test_too_small_is_withdrawn_to_info_when_the_network_fits_its_training_set()
 
 def test_too_small_is_a_warning_when_the_run_confirms_it():
     recs = {"dataset": [dataset(**MNIST)], "model": [model(66, ["Dense"])],
-            "training": [training([0.12, 0.15, 0.155, 0.155, 0.156])]}
+            "training": [training([0.12, 0.15, 0.155, 0.155, 0.156],
+                                  loss=[2.3, 2.25, 2.24, 2.24, 2.239])]}
     f = one(diagnose(recs), "capacity.too_small")
+    # the same accuracies while the loss still falls steeply: not converged, not confirmed
+    near = [model(7328, ["Dense"])]
+    flat = dict(recs, model=near)
+    assert one(diagnose(flat), "capacity.too_small").severity == "warning"
+    falling = dict(flat, training=[training([0.12, 0.15, 0.155, 0.155, 0.156])])
+    assert one(diagnose(falling), "capacity.too_small").severity == "info"
     assert f.severity == "warning" and "15.6%" in f.evidence["confirmed_by"]
     assert "Grow to at least 12,544 bits" in f.advice
     under = one(diagnose(recs), "training.underfitting")

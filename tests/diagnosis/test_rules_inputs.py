@@ -71,3 +71,50 @@ def test_vanishing_gradients_reads_weighted_layers_only_and_not_a_zero_gradient(
     assert "training.vanishing_gradients" not in _ids(diagnose(_training(zero)))
     unreached = [tiny[0], dict(tiny[1], norm=None), {"layer": "out", "norm": 0.5}]
     assert _ids(diagnose(_training(unreached))) == []
+
+
+def _imbalanced(**checks_kw):
+    recs = _checks(input_range=[0, 1], input_mean=0.4, input_std=0.3, **checks_kw)
+    recs["dataset"] = [{"tag": "train", "step": 0, "value": {
+        "name": "train", "n_classes": 2, "classes": ["0", "1"],
+        "balance": {"counts": {"0": 980, "1": 20}, "proportions": {"0": 0.98, "1": 0.02},
+                    "imbalance_ratio": 49.0, "rare_classes": ["1"]},
+        "csg": {"score": 0.95}}}]
+    return recs
+
+
+def test_imbalance_warns_when_the_loss_is_not_weighted():
+    f = diagnose(_imbalanced())
+    assert {"balance.imbalanced", "balance.rare_class"} <= set(_ids(f))
+
+
+def test_imbalance_is_info_once_the_loss_is_weighted_and_csg_needs_a_big_enough_class():
+    """class_weight is the advised fix: the imbalance stays in view as info. A CSG from 20
+    samples of a class is noise, so its overlap is at most info."""
+    f = diagnose(_imbalanced(sample_weighted=True))
+    assert _ids(f) == []
+    assert {x.id for x in f if x.severity == "info"} >= {"balance.imbalanced",
+                                                         "balance.rare_class",
+                                                         "csg.high_overlap"}
+
+
+def test_logits_mismatch_is_checked_per_output_of_a_multi_output_model():
+    heads = [{"output": "digit", "activation": "softmax", "units": 10,
+              "loss": {"name": "sparse_categorical_crossentropy", "from_logits": True}},
+             {"output": "parity", "activation": "sigmoid", "units": 1,
+              "loss": {"name": "binary_crossentropy", "from_logits": False}}]
+    recs = _checks(input_range=[0, 1], input_mean=0.4, input_std=0.3, n_outputs=None,
+                   loss={"name": "multiple", "from_logits": None}, losses_by_output=heads)
+    (f,) = [x for x in diagnose(recs) if x.id == "training.logits_mismatch"]
+    assert f.severity == "warning" and f.evidence["output"] == "digit"
+    assert "JAX and PyTorch" in f.advice
+
+
+def test_logits_mismatch_stays_silent_when_every_head_is_paired_right():
+    heads = [{"output": "digit", "activation": "linear", "units": 10,
+              "loss": {"name": "sparse_categorical_crossentropy", "from_logits": True}},
+             {"output": "parity", "activation": "sigmoid", "units": 1,
+              "loss": {"name": "binary_crossentropy", "from_logits": False}}]
+    recs = _checks(input_range=[0, 1], input_mean=0.4, input_std=0.3, n_outputs=None,
+                   loss={"name": "multiple", "from_logits": None}, losses_by_output=heads)
+    assert "training.logits_mismatch" not in _ids(diagnose(recs))

@@ -23,8 +23,14 @@ def balance_docs(R) -> list[tuple[str, dict, int | None]]:
     return docs
 
 
-@rule("balance.imbalanced", severities=("warning",), panel="balance", order=90,
-      fires_when="imbalance ratio > 10",
+def _weighted(R) -> bool:
+    """The fit weights its loss (class_weight / sample_weight): the advised fix is in."""
+    c = R.checks()
+    return bool(c and c["value"].get("sample_weighted") is True)
+
+
+@rule("balance.imbalanced", severities=("warning", "info"), panel="balance", order=90,
+      fires_when="imbalance ratio > 10 (info when the loss is weighted)",
       thresholds=[Threshold("ratio", 10.0,
                             "SageMaker Debugger ClassImbalance: largest/smallest class count > 10",
                             "largest / smallest class count", alias="balance.imbalance_ratio")])
@@ -33,8 +39,11 @@ def imbalanced(R, T):
         ratio = num(b.get("imbalance_ratio"))
         counts = b.get("counts") if isinstance(b.get("counts"), Mapping) else {}
         if ratio is not None and ratio > T["ratio"]:
+            weighted = _weighted(R)
             yield Found(
-                "warning", f"Classes are imbalanced {ratio:.0f}:1 in '{tag}'",
+                "info" if weighted else "warning",
+                f"Classes are imbalanced {ratio:.0f}:1 in '{tag}'"
+                + (" (the loss is weighted)" if weighted else ""),
                 {"tag": tag, "imbalance_ratio": ratio, "counts": dict(counts),
                  "minority_fraction": num(b.get("minority_fraction"))},
                 "Resample before training (tb_nndebug.resample: SMOTE, Tomek links or the "
@@ -44,8 +53,8 @@ def imbalanced(R, T):
                 step)
 
 
-@rule("balance.rare_class", severities=("warning",), panel="balance", order=100,
-      fires_when="a class < 5 % of the data",
+@rule("balance.rare_class", severities=("warning", "info"), panel="balance", order=100,
+      fires_when="a class < 5 % of the data (info when the loss is weighted)",
       thresholds=[Threshold("fraction", 0.05, "paper §3.3: a class under 5 % of the data is a "
                             "rare event", "share of the data below which a class is rare",
                             alias="balance.rare_fraction")])
@@ -58,7 +67,7 @@ def rare_class(R, T):
                     if num(p) is not None and num(p) < T["fraction"]]
         if rare:
             yield Found(
-                "warning",
+                "info" if _weighted(R) else "warning",
                 f"Rare class{'es' if len(rare) > 1 else ''} in '{tag}': {', '.join(rare[:5])}"
                 f"{'…' if len(rare) > 5 else ''}",
                 {"tag": tag, "rare_classes": rare,

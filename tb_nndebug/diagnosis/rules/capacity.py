@@ -149,6 +149,9 @@ def _run_evidence(R, T, share_key):
         before = max(train[:-2])
         gain = max(train[-2:]) - before
         plateau = bool(gain < T["capacity.too_small.plateau"] * max(limit - before, 0.0))
+        losses = [v for v in (num(x) for x in series(hist, "loss")) if v is not None]
+        if plateau and len(losses) >= 3 and losses[-3] > 0:
+            plateau = (losses[-3] - losses[-1]) / losses[-3] < T["capacity.too_small.loss_fall"]
     return {"train_accuracy": train[-1] if train else None,
             "plateau": plateau,
             "best_train_accuracy": max(train) if train else None,
@@ -178,6 +181,11 @@ def _pct(v) -> str:
               "above it, the bug zoo's one-unit bottleneck (20 %) far below"),
               "share of the way from chance to perfect train accuracy from which the "
               "network fits its training set"),
+          Threshold("loss_fall", 0.05, (
+              "tb_nndebug: a loss still falling 5 % or more over the last 2 epochs is a run "
+              "that has not converged, not evidence of a model too small to fit"),
+              "relative fall of the training loss over the last 2 epochs below which the run "
+              "has levelled off"),
           Threshold("plateau", 0.1, (
               "tb_nndebug: a network that is too small stops gaining; one still learning "
               "is not confirmed too small: the last 2 epochs gained less than 10 % of what "

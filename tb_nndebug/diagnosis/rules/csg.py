@@ -68,6 +68,10 @@ def _accuracy(R):
                                      "0.50 (a hard but learnable set stays info), digits with "
                                      "shuffled labels 0.90"),
                     "CSG/(K-1) from which the overlap is a warning", alias="csg.warning"),
+          Threshold("min_class", 100, ("tb_nndebug: the Parzen/k-NN estimate of a class with "
+                                       "fewer samples is noise (credit-card fraud: CSG 1.00 "
+                                       "from 35 samples, 0.17 from 344)"),
+                    "samples of the smallest class a warning needs"),
           Threshold("refute_share", 0.9, (
               "tb_nndebug: the CSG bounds the accuracy the data allows (Branchaud-Charron et "
               "al. 2019: CSG correlates with the error a CNN reaches); an accuracy within 10 % "
@@ -89,7 +93,10 @@ def high_overlap(R, T):
     if score is None or k is None or k < 2:
         return
     norm = score / (k - 1)
-    if norm >= T["warning"]:
+    counts = get(d["value"], "balance", "counts")
+    smallest = min((num(v) for v in counts.values() if num(v) is not None), default=None) \
+        if isinstance(counts, dict) else None
+    if norm >= T["warning"] and (smallest is None or smallest >= T["min_class"]):
         sev = "warning"
     elif norm >= T["info"]:
         sev = "info"

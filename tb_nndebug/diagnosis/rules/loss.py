@@ -60,25 +60,46 @@ def targets_doc(R) -> dict | None:
     return t if isinstance(t, Mapping) else None
 
 
-@rule("training.logits_mismatch", severities=("error",), panel="checks", order=20,
-      fires_when="softmax/sigmoid + `from_logits=True`, or linear + `from_logits=False`")
+def _heads(R):
+    """``(output or None, activation, loss name, from_logits, is cross-entropy, step)`` per
+    output: each head of a multi-output model with its own loss, else the one output."""
+    cdoc, step, act, lname, from_logits, is_ce = loss_facts(R)
+    per = cdoc.get("losses_by_output")
+    if isinstance(per, list) and per:
+        for h in per:
+            if not isinstance(h, Mapping) or not isinstance(h.get("loss"), Mapping):
+                continue
+            name = str(h["loss"].get("name") or "")
+            yield (h.get("output"), h.get("activation"), name, h["loss"].get("from_logits"),
+                   "crossentropy" in name.lower() or name in ("bce", "cce", "scce"), step)
+        return
+    yield None, act, lname, from_logits, is_ce, step
+
+
+@rule("training.logits_mismatch", severities=("error", "warning"), panel="checks", order=20,
+      fires_when="linear + `from_logits=False` (error); softmax/sigmoid + `from_logits=True` "
+                 "(warning: Keras's TensorFlow backend compensates, JAX/PyTorch do not); per "
+                 "output of a multi-output model")
 def logits_mismatch(R, T):
-    _, step, act, lname, from_logits, is_ce = loss_facts(R)
-    if is_ce and act in ("softmax", "sigmoid") and from_logits is True:
-        yield Found(
-            "error", f"{act} output with {lname}(from_logits=True)",
-            {"output_activation": act, "loss": lname, "from_logits": True},
-            f"Either drop the final {act} (keep from_logits=True, the numerically stable "
-            f"choice) or set from_logits=False: now the loss applies {act} a second time, "
-            "which squashes the gradients and slows or stalls learning.",
-            step)
-    elif is_ce and act == "linear" and from_logits is False:
-        yield Found(
-            "error", f"Linear output with {lname}(from_logits=False)",
-            {"output_activation": act, "loss": lname, "from_logits": False},
-            "Pass from_logits=True to the loss (or add a softmax/sigmoid output): the loss "
-            "treats raw scores as probabilities, clips them, and the gradients are wrong.",
-            step)
+    for output, act, lname, from_logits, is_ce, step in _heads(R):
+        where = f" on output '{output}'" if output else ""
+        ev = {"output_activation": act, "loss": lname, "output": output}
+        if is_ce and act in ("softmax", "sigmoid") and from_logits is True:
+            yield Found(
+                "warning", f"{act} output with {lname}(from_logits=True){where}",
+                dict(ev, from_logits=True),
+                f"Either drop the final {act} (keep from_logits=True, the numerically stable "
+                f"choice) or set from_logits=False. Keras's TensorFlow backend notices the {act} "
+                "and uses its logits (with a UserWarning); the JAX and PyTorch backends apply "
+                f"{act} a second time, which squashes the gradients and stalls learning.",
+                step)
+        elif is_ce and act == "linear" and from_logits is False:
+            yield Found(
+                "error", f"Linear output with {lname}(from_logits=False){where}",
+                dict(ev, from_logits=False),
+                "Pass from_logits=True to the loss (or add a softmax/sigmoid output): the loss "
+                "treats raw scores as probabilities, clips them, and the gradients are wrong.",
+                step)
 
 
 def _label_problem(lname: str, lo: float, hi: float, n_out: float) -> str | None:
