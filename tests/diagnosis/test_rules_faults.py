@@ -579,10 +579,17 @@ def test_lr_too_high_on_a_first_epoch_far_above_the_untrained_loss():
     f = diagnose({"checks": [checks(initial_loss=2.336)],
                   "training": [training([1082.6, 4.6, 2.8, 2.48, 2.43])]})
     assert by_id(f, "training.lr_too_high").evidence["overshoot"] > 400
-    # balanced class weights (invisible to the callback) raise epoch 0 about 3×: not this
-    w = diagnose({"checks": [checks(initial_loss=0.536)],
+    # balanced class weights raise epoch 0 about 3×: a weighted loss is not compared
+    w = diagnose({"checks": [checks(initial_loss=0.536, sample_weighted=True)],
                   "training": [training([1.54, 0.70, 0.46, 0.36, 0.32])]})
     assert "training.lr_too_high" not in ids(w)
+    # Adam at 0.1 on MNIST: epoch 0 averages 1.29× the untrained loss; correct runs <= 0.92×
+    adam = diagnose({"checks": [checks(initial_loss=2.30)],
+                     "training": [training([2.97, 1.10, 0.78, 0.66, 0.62])]})
+    assert by_id(adam, "training.lr_too_high").severity == "warning"
+    sound = diagnose({"checks": [checks(initial_loss=2.32)],
+                      "training": [training([2.14, 1.9, 1.8, 1.75, 1.7])]})
+    assert "training.lr_too_high" not in ids(sound)
 
 
 def test_initialisation_ignores_two_dimensional_biases():
