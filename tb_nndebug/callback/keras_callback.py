@@ -261,11 +261,15 @@ class DebuggerCallback(keras.callbacks.Callback):
         self._complexity = complexity
         self._model_pending = False
         if not ki.has_layer_graph(self.model):
-            subs = [layer.name for layer in self.model.layers if isinstance(layer, keras.Model)]
+            subs = [layer for layer in self.model.layers
+                    if isinstance(layer, keras.Model) and ki.has_layer_graph(layer)]
             self._skipped.append({"what": "model capacity", "reason": (
                 f"'{self.model.name}' is a subclassed model (its call() is Python code, not a "
-                "layer graph): its capacity is not measured"
-                + (f"; its sub-models: {', '.join(subs)}" if subs else ""))})
+                "layer graph): its capacity as a whole is not measured"
+                + (f"; its sub-models are, each in its own model record: "
+                   f"{', '.join(sub.name for sub in subs)}" if subs else ""))})
+            for sub in subs:
+                self._guard("model", self._log_model, None, sub)
         elif not self.model.built:  # built by the first batch
             self._model_pending = True
         else:
@@ -335,10 +339,12 @@ class DebuggerCallback(keras.callbacks.Callback):
                              "batch_size": loc.get("batch_size")}
                 return
 
-    def _log_model(self, complexity):
-        doc = summary.model_document("model", self.model, complexity=complexity)
+    def _log_model(self, complexity, model=None):
+        """The ``model`` record (tag ``model``), or a sub-model's (tag ``model_<name>``)."""
+        tag = "model" if model is None else f"model_{model.name}"
+        doc = summary.model_document(tag, model or self.model, complexity=complexity)
         with self._writer.as_default():
-            summary.write_document("model", "model", doc, step=0)
+            summary.write_document("model", tag, doc, step=0)
 
     def _can_predict(self) -> str | None:
         """Why the model cannot be called on the probe batch (None: it can)."""

@@ -995,6 +995,14 @@ def serious(findings):
     return [f for f in findings if f.severity in SERIOUS]
 
 
+def unexplained(unmonitored, records) -> list[str]:
+    """The unmonitored layers the callback gave no reason for (``checks.unmonitored``
+    lists each layer it cannot cover with why, and says it once as info)."""
+    checks = (records.get("checks") or [{}])[-1].get("value") or {}
+    stated = {u.get("layer") for u in checks.get("unmonitored") or [] if isinstance(u, dict)}
+    return [layer for layer in unmonitored if layer not in stated]
+
+
 def unmonitored_layers(model, records) -> list[str]:
     """Paths of the layers with trainable variables that the latest ``training``
     record's ``grad_norms`` does not cover (missing, or norm None).
@@ -1118,7 +1126,7 @@ def evaluate(case: Case, logdir, *, quick=True, random_state=0) -> dict:
     unmon = None
     if correct is not None:
         cb = correct[0]
-        unmon = unmonitored_layers(cb.model, cb.records)
+        unmon = unexplained(unmonitored_layers(cb.model, cb.records), cb.records)
     row = score(case, correct[0].findings if correct else None,
                 twin[0].findings if twin else None, unmonitored=unmon,
                 history=correct[1] if correct else None, errors=errors)

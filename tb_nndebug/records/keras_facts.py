@@ -92,28 +92,12 @@ def n_outputs(model) -> int | None:
 
 
 def loss_info(model) -> dict | None:
-    """``{"name", "from_logits"}`` of a compiled model's loss, or None."""
+    """``{"name", "from_logits"}`` of a compiled model's loss, or None (``"multiple"``
+    for a dict or list of losses: see :func:`losses_by_output`)."""
     loss = getattr(model, "loss", None)
-    if loss is None:
-        return None
     if isinstance(loss, (list, tuple, dict)):
         return {"name": "multiple", "from_logits": None}
-    if isinstance(loss, str):
-        # Keras string losses take probabilities (from_logits=False).
-        is_ce = "crossentropy" in loss or loss in ("bce", "cce", "scce")
-        return {"name": loss, "from_logits": False if is_ce else None}
-    config = {}
-    if callable(getattr(loss, "get_config", None)):
-        try:
-            config = loss.get_config() or {}
-        except NotImplementedError:  # custom losses without a config
-            config = {}
-    name = config.get("name") or getattr(loss, "name", None) or getattr(loss, "__name__", None) \
-        or type(loss).__name__
-    from_logits = config.get("from_logits")
-    if from_logits is None and hasattr(loss, "from_logits"):
-        from_logits = bool(loss.from_logits)
-    return {"name": str(name), "from_logits": from_logits}
+    return _single_loss_info(loss)
 
 
 def stochastic_layers(model) -> list[str]:
@@ -325,6 +309,8 @@ def has_layer_graph(model) -> bool:
 
 
 def _single_loss_info(loss) -> dict | None:
+    """``{"name", "from_logits"}`` of one loss (a string, a Loss object or a function).
+    Keras string losses take probabilities (from_logits=False)."""
     if loss is None:
         return None
     if isinstance(loss, str):

@@ -93,6 +93,36 @@ def test_subclassed_model_trains_with_its_capacity_reported_as_unavailable(tmp_p
     assert cb.records["training"][-1]["value"]["grad_norms"]  # the probe still works
 
 
+@pytest.mark.training
+def test_a_subclassed_model_measures_its_functional_sub_models(tmp_path, digits):
+    """A VAE-like model: no layer graph of its own, but functional sub-models that are
+    measured each in its own model record."""
+    class Wrapper(keras.Model):
+        def __init__(self):
+            super().__init__()
+            inp = keras.Input((64,))
+            self.body = keras.Model(inp, keras.layers.Dense(8, activation="relu")(inp),
+                                    name="body")
+            head_in = keras.Input((8,))
+            self.head = keras.Model(head_in, keras.layers.Dense(10, activation="softmax")(
+                head_in), name="head")
+
+        def call(self, x):
+            return self.head(self.body(x))
+
+    X, y = digits
+    model = Wrapper()
+    model.compile("adam", "sparse_categorical_crossentropy")
+    cb = DebuggerCallback(tmp_path, train_data=(X, y), verbose=0)
+    model.fit(X, y, epochs=1, verbose=0, callbacks=[cb])
+    tags = sorted(e["tag"] for e in cb.records["model"])
+    assert tags == ["model_body", "model_head"]
+    assert [e["value"]["bits"] > 0 for e in cb.records["model"]] == [True, True]
+    (skipped,) = [f for f in cb.findings if f.id == "diagnostic.skipped"]
+    assert "body, head" in skipped.title or "body, head" in skipped.evidence["reason"]
+    assert not [f for f in cb.findings if f.severity in ("error", "warning")]
+
+
 def _no_records_written(logdir):
     if not os.path.exists(logdir):
         return True

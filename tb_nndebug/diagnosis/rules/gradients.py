@@ -71,7 +71,8 @@ def vanishing_gradients(R, T):
 
 @rule("training.exploding_gradients", severities=("error", "warning"), panel="layers", order=130,
       fires_when="non-finite (error); first/last > 70 or a norm > 1e3",
-      causes=("training.logits_mismatch", "data.not_normalized", "training.lr_too_high"),
+      causes=("training.logits_mismatch", "data.not_normalized", "data.targets_not_scaled",
+              "training.lr_too_high"),
       thresholds=[
           Threshold("ratio", 70.0, "AUTOTRAINER: |g_first|/|g_last| > 70",
                     "first / last layer gradient norm above which gradients explode",
