@@ -315,7 +315,7 @@ class DebuggerCallback(keras.callbacks.Callback):
             tag, X, labels, csg=csg, projection=self.projection and full,
             random_state=self.random_state, **kwargs)
         with self._writer.as_default():
-            summary.write_document("dataset", tag, doc, step=0)
+            summary.write_document("dataset", tag, doc, step=0, images=False)
         c = doc["complexity"]
         return DatasetComplexity(
             expected_bits=c["expected_bits"], expected_bits_exact=c["expected_bits_exact"],
@@ -344,12 +344,12 @@ class DebuggerCallback(keras.callbacks.Callback):
         tag = "model" if model is None else f"model_{model.name}"
         doc = summary.model_document(tag, model or self.model, complexity=complexity)
         with self._writer.as_default():
-            summary.write_document("model", tag, doc, step=0)
+            summary.write_document("model", tag, doc, step=0, images=False)
 
     def _can_predict(self) -> str | None:
         """Why the model cannot be called on the probe batch (None: it can)."""
         try:
-            self.model(self._probe[0], training=False)
+            self._first_prediction = self.model(self._probe[0], training=False)
         except NotImplementedError:
             return ("the model has no call(): predictions, the probe loss, gradients and dead "
                     "units are not measured (its sub-models are, in the model record)")
@@ -492,7 +492,9 @@ class DebuggerCallback(keras.callbacks.Callback):
         random at inference gives different outputs even when its masks are seeded
         (each row then gets another row's mask); a deterministic model gives the same."""
         xp = self._probe[0]
-        a = keras.tree.flatten(self.model(xp, training=False))
+        first = getattr(self, "_first_prediction", None)
+        a = keras.tree.flatten(first if first is not None else self.model(xp, training=False))
+        self._first_prediction = None
         flipped = keras.tree.map_structure(lambda t: t[::-1], xp)
         b = [np.asarray(t)[::-1] for t in keras.tree.flatten(self.model(flipped, training=False))]
         diffs = [float(np.max(np.abs(np.asarray(p, np.float64) - np.asarray(q, np.float64))))

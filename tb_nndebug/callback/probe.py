@@ -63,7 +63,7 @@ class Probe:
         sizes = [len(vs) for _, vs, _ in self.groups]
         tap, with_loss = self.tap, self.with_loss
 
-        @tf.function
+        @tf.function(autograph=False)  # plain Python control flow here; tracing is the cost
         def run(x, y):
             with tf.GradientTape() as tape:
                 pred = model(x, training=False)

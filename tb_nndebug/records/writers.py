@@ -165,7 +165,7 @@ def _emit(kind: str, name: str, doc: Mapping[str, Any], *, step, description=Non
 
 
 def write_document(kind: str, name: str, doc: Mapping[str, Any], *, step=None,
-                   description=None) -> bool:
+                   description=None, images: bool = True) -> bool:
     """Write a document already built by ``<kind>_document`` with its mirrors.
 
     For callers that keep the document (the callback reads its numbers back);
@@ -183,13 +183,16 @@ def write_document(kind: str, name: str, doc: Mapping[str, Any], *, step=None,
         Defaults to ``tf.summary.experimental.get_step()``, else the kind's
         default (:func:`default_step`).
     description : str, optional
+    images : bool, default=True
+        Also draw the kind's pictures for TensorBoard's Images tab (the
+        Debugger tab draws its charts from the document and needs none).
 
     Returns
     -------
     bool
         True if written, False if there is no default summary writer.
     """
-    return _emit(kind, name, doc, step=step, description=description)
+    return _emit(kind, name, doc, step=step, description=description, images=images)
 
 
 
