@@ -346,16 +346,20 @@ class DebuggerCallback(keras.callbacks.Callback):
         with self._writer.as_default():
             summary.write_document("model", tag, doc, step=0, images=False)
 
-    def _can_predict(self) -> str | None:
-        """Why the model cannot be called on the probe batch (None: it can)."""
+    def _first_pass(self):
+        """``(predictions on the probe batch or None, why the model cannot predict or None)``;
+        the determinism check reuses the predictions as its first pass."""
         try:
-            self._first_prediction = self.model(self._probe[0], training=False)
+            return self.model(self._probe[0], training=False), None
         except NotImplementedError:
-            return ("the model has no call(): predictions, the probe loss, gradients and dead "
-                    "units are not measured (its sub-models are, in the model record)")
+            return None, ("the model has no call(): predictions, the probe loss, gradients and "
+                          "dead units are not measured (its sub-models are, in the model record)")
         except Exception:  # noqa: BLE001 - a real failure: each probe check records its own
-            return None
-        return None
+            return None, None
+
+    def _unmonitored(self, reason: str) -> list[dict]:
+        """Every layer with trainable variables, unmonitored for ``reason``."""
+        return [{"layer": path, "reason": reason} for path, _, _ in ki.variable_groups(self.model)]
 
     def _probe_pass(self) -> dict:
         """The probe's signals on the fixed batch (see :class:`.probe.Probe`)."""
@@ -432,15 +436,14 @@ class DebuggerCallback(keras.callbacks.Callback):
             doc["batch_size"] = fit["batch_size"]
         if self._train is not None:
             doc.update(self._train_facts(doc))
-            cannot = self._can_predict()
+            first, cannot = self._first_pass()
             if cannot:
                 self._skipped.append({"what": "probe", "reason": cannot})
                 self._probe = None
-                doc["unmonitored"] = [{"layer": path, "reason": "the model has no call()"}
-                                      for path, _, _ in ki.variable_groups(model)]
+                doc["unmonitored"] = self._unmonitored("the model has no call()")
             else:
                 doc.update(self._guard("input_scale", self._first_layer_input) or {})
-                self._probe_checks(doc, has_loss)
+                self._probe_checks(doc, has_loss, first)
         else:
             self._skipped.append({"what": "probe", "reason": "no train_data: gradients, dead "
                                   "units, the probe loss and the input scale are not measured"})
@@ -465,9 +468,9 @@ class DebuggerCallback(keras.callbacks.Callback):
             out["batch_size"] = int(-(-self._train.n // steps))  # the smallest consistent size
         return out
 
-    def _probe_checks(self, doc, has_loss):
+    def _probe_checks(self, doc, has_loss, first=None):
         # Each probe check fails on its own: the rest of the record stands.
-        det = self._guard("inference_determinism", self._inference_determinism)
+        det = self._guard("inference_determinism", self._inference_determinism, first)
         if det is not None:
             doc["inference_max_diff"], doc["inference_deterministic"], doc["initial_output"] = det
         if not has_loss:
@@ -475,8 +478,7 @@ class DebuggerCallback(keras.callbacks.Callback):
                 "the model is compiled without a loss (a custom train_step computes its own): "
                 "gradient norms, the update-relevant probe loss and the initial loss are not "
                 "measured")})
-            doc["unmonitored"] = [{"layer": path, "reason": "no compiled loss"}
-                                  for path, _, _ in ki.variable_groups(self.model)]
+            doc["unmonitored"] = self._unmonitored("no compiled loss")
             return
         if self._probe[1] is None:
             self._skipped.append({"what": "gradients", "reason": "train_data has no targets"})
@@ -487,14 +489,13 @@ class DebuggerCallback(keras.callbacks.Callback):
             doc["unmonitored"] = [{"layer": g["layer"], "reason": "no gradient reaches it"}
                                   for g in res["grad_norms"] or [] if g["norm"] is None]
 
-    def _inference_determinism(self):
-        """Two inference passes, the second on the batch in reverse order: a layer left
-        random at inference gives different outputs even when its masks are seeded
-        (each row then gets another row's mask); a deterministic model gives the same."""
+    def _inference_determinism(self, first=None):
+        """Two inference passes (``first`` is the first when given), the second on the batch
+        in reverse order: a layer left random at inference gives different outputs even
+        when its masks are seeded (each row then gets another row's mask); a deterministic
+        model gives the same."""
         xp = self._probe[0]
-        first = getattr(self, "_first_prediction", None)
         a = keras.tree.flatten(first if first is not None else self.model(xp, training=False))
-        self._first_prediction = None
         flipped = keras.tree.map_structure(lambda t: t[::-1], xp)
         b = [np.asarray(t)[::-1] for t in keras.tree.flatten(self.model(flipped, training=False))]
         diffs = [float(np.max(np.abs(np.asarray(p, np.float64) - np.asarray(q, np.float64))))

@@ -39,7 +39,7 @@ def _relu_tap(model):
             return None, []
     except (AttributeError, ValueError):
         return None, []
-    relu = [layer for layer in model.layers if ki.activation_name(layer) == "relu"]
+    relu = ki.relu_layers(model)
     if not relu:
         return None, []
     inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs

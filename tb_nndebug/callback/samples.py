@@ -124,6 +124,11 @@ def _per_sample_bytes(tree) -> float:
     return total
 
 
+def _how_many(n: int, per_sample: float, max_samples: int, budget_bytes: int) -> int:
+    """Samples kept of ``n``: at most ``max_samples`` and the byte budget, at least one."""
+    return min(n, max_samples, max(1, int(budget_bytes // max(per_sample, 1))))
+
+
 def _subset(tree, idx):
     if tree is None:
         return None
@@ -214,7 +219,7 @@ def _read_batches(data, *, name, max_samples, budget_bytes):
         x, y, w = _concatenate(parts) if len(parts) > 1 else parts[0]
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{name}: its batches differ in structure or shape: {exc}") from None
-    keep = min(n, max_samples, max(1, int(budget_bytes // max(_per_sample_bytes((x, y, w)), 1))))
+    keep = _how_many(n, _per_sample_bytes((x, y, w)), max_samples, budget_bytes)
     if keep < n:
         x, y, w = _subset(x, slice(keep)), _subset(y, slice(keep)), _subset(w, slice(keep))
     _check_finite(x, name=f"{name} x")
@@ -231,8 +236,7 @@ def _read_arrays(data, *, name, max_samples, budget_bytes, random_state):
     n = _length((x, y, w), name=name)
     if n == 0:
         raise ValueError(f"{name} is empty (0 samples)")
-    per = _per_sample_bytes((x, y, w))
-    keep = min(n, max_samples, max(1, int(budget_bytes // max(per, 1))))
+    keep = _how_many(n, _per_sample_bytes((x, y, w)), max_samples, budget_bytes)
     limited = None
     if keep < n:
         limited = "max_samples" if keep == max_samples else "memory budget"

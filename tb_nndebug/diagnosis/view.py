@@ -47,6 +47,16 @@ def acc_key(hist) -> str | None:
     return None
 
 
+def finite_series(hist, key) -> list[float]:
+    """The finite values of ``hist[key]`` (empty for no key), e.g. the training accuracies."""
+    return [v for v in (num(x) for x in series(hist, key)) if v is not None] if key else []
+
+
+def train_accuracies(hist) -> list[float]:
+    """The finite training accuracies of a Keras history (see :func:`acc_key`)."""
+    return finite_series(hist, acc_key(hist))
+
+
 get = get_path
 
 

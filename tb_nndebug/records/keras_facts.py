@@ -119,9 +119,10 @@ def learning_rate(model) -> float | None:
 
 
 def relu_layers(model) -> list:
-    """Leaf layers whose output is a ReLU (``Dense(..., activation='relu')``,
-    ``ReLU()``, ``Activation('relu')``)."""
-    return [layer for layer in flat_layers(model) if activation_name(layer) == "relu"]
+    """The model's own layers whose output is a ReLU (``Dense(..., activation='relu')``,
+    ``ReLU()``, ``Activation('relu')``): those a tap on the model's graph can reach
+    (a nested model's inner layers belong to its own graph)."""
+    return [layer for layer in model.layers if activation_name(layer) == "relu"]
 
 
 def variable_path(model, variable) -> str:

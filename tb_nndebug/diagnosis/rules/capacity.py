@@ -23,7 +23,7 @@ import numbers
 from collections.abc import Mapping
 
 from ..registry import Found, Threshold, rule
-from ..view import acc_key, fmt_bits, get, num, series
+from ..view import acc_key, finite_series, fmt_bits, get, num, series
 
 _SIZE_SOURCE = "paper §3.2 / Friedland"
 
@@ -125,10 +125,6 @@ def _hint(R, ev):
     return _warehouse_hint(ev["expected_bits"], ev, _kinds(R))
 
 
-def _accuracies(hist, key) -> list:
-    return [a for a in (num(v) for v in series(hist, key)) if a is not None] if key else []
-
-
 def _run_evidence(R, T, share_key):
     """What the latest training record says: accuracies, the "near perfect" limit
     (``chance + share * (1 - chance)``), epochs, and whether enough were run."""
@@ -136,8 +132,8 @@ def _run_evidence(R, T, share_key):
     if t is None:
         return None
     key = acc_key(hist)
-    train = _accuracies(hist, key)
-    val = _accuracies(hist, "val_" + key) if key else []
+    train = finite_series(hist, key)
+    val = finite_series(hist, "val_" + key) if key else []
     chance = R.chance_level()
     n_epochs = len(series(hist, "loss")) or len(train)
     planned = num(t["value"].get("epochs_planned"))

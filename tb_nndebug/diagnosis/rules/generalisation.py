@@ -5,7 +5,7 @@ import math
 from collections.abc import Mapping
 
 from ..registry import Found, Threshold, rule
-from ..view import acc_key, num, series
+from ..view import acc_key, num, series, train_accuracies
 
 _UNDER = "training.underfitting."
 _OVER = "training.overfitting."
@@ -175,8 +175,7 @@ def underfitting(R, T):
     t, hist, step = R.training()
     if t is None:
         return
-    key = acc_key(hist)
-    acc = [a for a in (num(v) for v in series(hist, key)) if a is not None] if key else []
+    acc = train_accuracies(hist)
     chance = R.chance_level()
     if not acc or chance is None:
         return

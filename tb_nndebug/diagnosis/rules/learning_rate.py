@@ -4,7 +4,7 @@ from __future__ import annotations
 import itertools
 
 from ..registry import Found, Threshold, rule
-from ..view import acc_key, is_nonfinite, num, series
+from ..view import is_nonfinite, num, series, train_accuracies
 from .progress import no_gradient
 
 _HIGH_ADVICE = ("Lower the learning rate about 10× (or add gradient clipping / a warm-up): "
@@ -191,8 +191,7 @@ def _refuted(R, T, finite, initial, hist):
     probe = num(R.training()[0]["value"].get("probe_loss"))
     if initial and probe is not None:
         fell = max(fell, (initial - probe) / initial)
-    key = acc_key(hist)
-    accs = [a for a in (num(v) for v in series(hist, key)) if a is not None] if key else []
+    accs = train_accuracies(hist)
     chance = R.chance_level()
     good = bool(accs) and chance is not None and \
         max(accs) >= chance + T["good_fraction"] * (1 - chance)

@@ -5,7 +5,7 @@ import itertools
 from collections.abc import Mapping
 
 from ..registry import Found, Threshold, rule
-from ..view import acc_key, is_nonfinite, num, series
+from ..view import is_nonfinite, num, series, train_accuracies
 
 _NOT_LEARNING = "training.not_learning."
 
@@ -108,8 +108,7 @@ def _progress_facts(R):
     if planned is None or epoch is None or epoch < planned - 1 or len(loss) < 2 \
             or any(v is None for v in loss):
         return None
-    key = acc_key(hist)
-    accs = [a for a in (num(v) for v in series(hist, key)) if a is not None] if key else []
+    accs = train_accuracies(hist)
     return doc, hist, step, loss, accs
 
 
