@@ -9,6 +9,11 @@
    the draws ``csg(random_state=seed)`` makes), and the floor of exact
    brute-force k-NN: one float32 distance matrix (K*M x N) + one
    ``np.argpartition``.           targets: <= 2x floor, >= 3x faster (raw), >= 8x (PCA-50)
+2b. csg at its floor: 5,000 MNIST test images in PCA-50, every point sampled
+   (samples_per_class=None), k = 3, against spectral-metric 0.6.1 on the same
+   embedding (same score)                                         target >= 8x
+   and csg(X, y, embedding="pca") end to end (the embedding fitted on what csg
+   samples) against csg on the precomputed PCA-50 embedding.      target <= 2x
 3. model_capacity(keras.applications.ResNet50(weights=None)).   target < 1 s
 4. summary.dataset_document on 1,000 images of 180x180x3 uint8 (97 MB), in a fresh
    process: time and peak memory (RSS) over the images themselves.
@@ -127,6 +132,38 @@ def bench_csg(repeat, seed=0, M=250, k=3):
     return out
 
 
+def bench_csg_floor(repeat, n=5000, seed=0, k=3):
+    from sklearn.decomposition import PCA
+
+    import tb_nndebug as nd
+    from tb_nndebug.datasets import load_mnist_test
+
+    X, y = load_mnist_test()
+    X = X[:n].reshape(n, -1).astype(np.float64)
+    y = y[:n].astype(np.int64)
+    Z = PCA(n_components=50, random_state=0).fit_transform(X)
+    nd.csg(Z[:200], y[:200], k=k, random_state=seed)  # first-call costs
+    t_ours, res = best_of(
+        lambda: nd.csg(Z, y, samples_per_class=None, k=k, random_state=seed), repeat)
+    refs = [reference_csg(Z, y, 10**9, k, seed) for _ in range(repeat)]
+    t_ref, ref_score = min(refs)
+    speedup = t_ref / t_ours
+    same = abs(res.score - ref_score) < 1e-9
+    t_end, end = best_of(
+        lambda: nd.csg(X, y, samples_per_class=None, k=k, embedding="pca", random_state=seed),
+        repeat)
+    vs_pre = t_end / t_ours
+    print(f"2b. csg at its floor: {n:,} MNIST test images, PCA-50, every point sampled, k={k}")
+    print(f"   csg(Z)                     {t_ours:7.3f} s")
+    print(f"   spectral-metric            {t_ref:7.3f} s   csg is {speedup:.1f}x faster "
+          f"(target >= 8x: {verdict(speedup >= 8)})")
+    print(f"   score: csg {res.score:.12f}  reference {ref_score:.12f}  same: {same}")
+    print(f"   csg(X, embedding='pca')    {t_end:7.3f} s   {vs_pre:.2f}x csg on the precomputed "
+          f"embedding (target <= 2x: {verdict(vs_pre <= 2)}); score {end.score:.4f} in "
+          f"{end.embedding}")
+    return {"floor_speedup": speedup, "floor_same": same, "pca_vs_pre": vs_pre}
+
+
 def bench_capacity(repeat):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import keras
@@ -206,12 +243,18 @@ def main(argv=None):
     p.add_argument("--skip-keras", action="store_true")
     p.add_argument("--only-memory", action="store_true",
                    help="run only section 4 (dataset_document's memory on 180x180x3 images)")
+    p.add_argument("--only-csg-floor", action="store_true",
+                   help="run only section 2b (csg with every point sampled, 5,000 x PCA-50)")
     a = p.parse_args(argv)
     if a.only_memory:
         bench_dataset_memory()
         return
+    if a.only_csg_floor:
+        bench_csg_floor(a.repeat)
+        return
     bench_complexity(a.repeat)
     bench_csg(a.repeat)
+    bench_csg_floor(a.repeat)
     if not a.skip_keras:
         bench_capacity(a.repeat)
     bench_dataset_memory()

@@ -14,11 +14,14 @@ from .capacity import (
 )
 from .complexity import DatasetComplexity, dataset_complexity
 from .csg import CSGResult, csg
+from .streaming import DatasetScan, array_batches, reservoir_rows
+from .streaming import scan as scan_dataset
 
 __all__ = [
     "ClassBalance", "class_balance",
     "DatasetComplexity", "dataset_complexity",
     "CSGResult", "csg",
+    "DatasetScan", "scan_dataset", "array_batches", "reservoir_rows",
     "CapacityMatch", "GraphNode", "LayerCapacity", "ModelCapacity",
     "capacity_from_graph", "capacity_match", "model_capacity",
 ]

@@ -1,6 +1,10 @@
 """Row-chunked passes over a feature matrix without a whole float64 copy of it."""
 from __future__ import annotations
 
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 #: Size of one float32 working chunk (bytes).
@@ -15,6 +19,77 @@ def row_chunks(n: int, d: int, *, itemsize: int = 4, budget: int = CHUNK_BYTES):
     step = max(1, int(budget // max(1, d * itemsize)))
     for s in range(0, n, step):
         yield slice(s, min(n, s + step))
+
+
+#: Size of one read of a memory-mapped file (bytes): two such buffers stay in cache.
+READ_BYTES = 4 * 2**20
+
+
+def _file_source(X):
+    """``(path, offset of row 0)`` when ``X`` is a C-contiguous view of a file memmap."""
+    if not X.flags.c_contiguous or not X.dtype.isnative or X.size == 0:
+        return None
+    b = X
+    while b is not None and not isinstance(b, np.memmap):
+        b = getattr(b, "base", None)
+    # a copy-on-write map ("c") may hold private changes the file does not
+    if b is None or not getattr(b, "filename", None) or getattr(b, "mode", "c") == "c":
+        return None
+    start = b.offset + (X.ctypes.data - b.ctypes.data)
+    if start < 0 or not os.path.isfile(b.filename):
+        return None
+    return b.filename, start
+
+
+def _pread_into(fd, arr, offset):
+    mv = memoryview(arr).cast("B")
+    done = 0
+    while done < len(mv):
+        got = os.preadv(fd, [mv[done:]], offset + done)
+        if got <= 0:
+            raise OSError(f"unexpected end of file reading {len(mv)} bytes at {offset}")
+        done += got
+
+
+def map_chunks(X, fn, *, itemsize: int | None = None, budget: int = CHUNK_BYTES,
+               workers: int = 2):
+    """Call ``fn(slice, rows)`` on every row chunk of ``X`` (``rows`` equals ``X[slice]``).
+
+    A view of a memory-mapped file (``np.load(path, mmap_mode="r")``, ``np.memmap``) is read
+    with ``pread`` by ``workers`` threads, each into its own reused buffer of
+    :data:`READ_BYTES` and each calling ``fn`` on what it read: no page of the file is
+    mapped into the process, and reading and computing overlap (``pread`` and numpy's
+    loops release the GIL). ``fn`` must only write to its own slice and must not keep
+    ``rows``. Other arrays are sliced in chunks of ``budget`` bytes at ``itemsize``, in
+    order, in the calling thread.
+    """
+    n, d = X.shape
+    src = _file_source(X) if hasattr(os, "preadv") else None
+    if src is None:
+        for sl in row_chunks(n, d, itemsize=itemsize or X.dtype.itemsize, budget=budget):
+            fn(sl, X[sl])
+        return
+    path, start = src
+    row = d * X.dtype.itemsize
+    slices = list(row_chunks(n, d, itemsize=X.dtype.itemsize, budget=READ_BYTES))
+    step = slices[0].stop
+    local = threading.local()
+    fd = os.open(path, os.O_RDONLY)
+
+    def work(sl):
+        buf = getattr(local, "buf", None)
+        if buf is None:
+            buf = local.buf = np.empty((step, d), dtype=X.dtype)
+        b = buf[: sl.stop - sl.start]
+        _pread_into(fd, b, start + sl.start * row)
+        fn(sl, b)
+
+    try:
+        with ThreadPoolExecutor(max(1, min(workers, os.cpu_count() or 1))) as pool:
+            for _ in pool.map(work, slices):
+                pass
+    finally:
+        os.close(fd)
 
 
 def all_finite(X) -> bool:

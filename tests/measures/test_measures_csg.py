@@ -328,3 +328,29 @@ def test_dataset_document_measures_uint8_images_without_a_float64_copy():
     assert stats["mean"] == pytest.approx(Xf.mean()) and stats["std"] == pytest.approx(Xf.std())
     assert doc["complexity"]["expected_bits"] == nd.dataset_complexity(Xf, y).expected_bits
     assert len(doc["projection"]["points"]) == 300
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_knn_blocks_give_the_reference_neighbours_whatever_the_split_and_thread_count(
+        monkeypatch, workers):
+    import importlib
+
+    # the package exports the function `csg`, which shadows the module's name
+    csg_module = importlib.import_module("tb_nndebug.measures.csg")
+
+    rng = np.random.RandomState(7)
+    X = rng.randint(0, 5, (1201, 4)).astype(np.float64)  # ties and duplicates everywhere
+    X[:400] = rng.randn(400, 4)
+    rows = rng.permutation(1201)[:1000]
+    whole, _ = nearest_neighbours(X, rows, 3)
+    # blocks of 7 rows (a ragged last one), spread over `workers` threads
+    monkeypatch.setattr(csg_module, "_FUSED_ELEMENTS", 1)
+    monkeypatch.setattr(csg_module, "_MIN_BLOCK_ROWS", 7)
+    monkeypatch.setattr(csg_module, "_MAX_KNN_WORKERS", workers)
+    assert csg_module._knn_plan(len(rows), len(X))[0] == 7
+    split, _ = nearest_neighbours(X, rows, 3)
+    np.testing.assert_array_equal(split, whole)
+    D = ((X[rows, None, :] - X[None, :, :]) ** 2).sum(-1)
+    ref = np.stack([np.sqrt(d).argsort()[:4] for d in D])
+    np.testing.assert_array_equal(np.sort(split[:, 1:], axis=1), np.sort(ref[:, 1:], axis=1))
+    np.testing.assert_array_equal(split[:, 0], ref[:, 0])
