@@ -18,7 +18,7 @@ import numpy as np
 
 from .._validation import check_int, check_path
 from ..measures.accuracy import accuracy
-from .datafiles import LoadedData, load_data
+from .datafiles import DEFAULT_MAX_SAMPLES, DEFAULT_MEMORY_BUDGET, LoadedData, load_data
 
 STEPS = ("dataset", "model", "accuracy", "robustness", "diagnosis")
 
@@ -145,9 +145,33 @@ def _clear_previous_analysis(run_dir: str, name: str) -> None:
         tf.io.gfile.remove(f)
 
 
+def degenerate_data_note(x, y) -> str | None:
+    """Why the dataset measures mean nothing for ``x``/``y``, or None.
+
+    Every feature constant, or a single class: the complexity, the CSG and the
+    projection still compute, but describe nothing (and the PCA of constant
+    features divides zero by zero).
+    """
+    x = np.asarray(x)
+    n_classes = len(np.unique(np.asarray(y).reshape(len(y), -1), axis=0))
+    flat = x.reshape(len(x), -1)
+    constant = len(x) > 0 and bool(np.all(flat.min(axis=0) == flat.max(axis=0)))
+    if constant and n_classes < 2:
+        why = "every feature is constant and there is one class"
+    elif constant:
+        why = "every feature is constant: no feature tells the classes apart"
+    elif n_classes < 2:
+        why = "there is one class: nothing to tell apart"
+    else:
+        return None
+    return (f"{why}; the complexity, CSG and projection of this data are not "
+            "meaningful")
+
+
 def analyze(data, *, logdir, name: str | None = None, model=None, test=None, label=None,
             csg: bool = True, robustness: int = 0, random_state: int = 0,
-            progress: bool = True, thresholds=None) -> Analysis:
+            progress: bool = True, thresholds=None, max_samples: int = DEFAULT_MAX_SAMPLES,
+            memory_budget: int = DEFAULT_MEMORY_BUDGET) -> Analysis:
     """Measure a dataset (and a model), write a run, and diagnose it.
 
     Parameters
@@ -177,14 +201,22 @@ def analyze(data, *, logdir, name: str | None = None, model=None, test=None, lab
         Show a progress bar on stderr.
     thresholds : dict, optional
         Passed to :func:`tb_nndebug.diagnosis.diagnose`.
+    max_samples : int, default=20000
+        Samples of ``data`` (and ``test``) kept at most when they are read
+        from a path: a seeded random subset beyond (``random_state``).
+    memory_budget : int, default=2 GB
+        Bytes the data read from a path and the measures may take; larger data
+        is refused before it is decoded (see :func:`load_data`).
 
     Returns
     -------
     Analysis
     """
     robustness = check_int(robustness, name="robustness", minimum=0)
-    loaded = data if isinstance(data, LoadedData) else load_data(data, label=label, name="DATA")
-    tested = _held_out(loaded, test, label)
+    limits = {"label": label, "max_samples": max_samples, "memory_budget": memory_budget,
+              "random_state": random_state, "csg": bool(csg)}
+    loaded = data if isinstance(data, LoadedData) else load_data(data, name="DATA", **limits)
+    tested = _held_out(loaded, test, limits)
     if name is None:
         name = Path(loaded.source).stem or "data"
     parts = name.replace("\\", "/").split("/") if isinstance(name, str) else []
@@ -193,6 +225,8 @@ def analyze(data, *, logdir, name: str | None = None, model=None, test=None, lab
         raise ValueError(f"name must be a relative run name inside --logdir (no leading '/' "
                          f"or '.', no '..' or empty parts), got {name!r}")
     notes = list(loaded.notes)
+    degenerate = degenerate_data_note(loaded.x, loaded.y)
+    notes += [degenerate] if degenerate else []
     if tested is not None and tested is not loaded:
         notes.extend(f"--test: {n}" for n in tested.notes)
     if model is not None and not hasattr(model, "predict"):
@@ -222,8 +256,10 @@ def analyze(data, *, logdir, name: str | None = None, model=None, test=None, lab
     try:
         with writer.as_default(step=0):
             bar.set_description("dataset measures")
-            summary.dataset("train", loaded.x, loaded.y, step=0, csg=csg,
-                            random_state=random_state)
+            # degenerate data: the note says so; numpy's 0/0 warnings would only repeat it
+            with np.errstate(**({"all": "ignore"} if degenerate else {})):
+                summary.dataset("train", loaded.x, loaded.y, step=0, csg=csg,
+                                random_state=random_state)
             bar.update()
             if model is not None:
                 _model_records(model, loaded, tested, facts, notes, bar, robustness=robustness,
@@ -242,11 +278,11 @@ def analyze(data, *, logdir, name: str | None = None, model=None, test=None, lab
                     test_accuracy=facts.get("test_accuracy"))
 
 
-def _held_out(loaded: LoadedData, test, label) -> LoadedData | None:
+def _held_out(loaded: LoadedData, test, limits: dict) -> LoadedData | None:
     """The ``--test`` data, else an ``.npz``'s own held-out split, else None."""
     if test is not None:
-        return test if isinstance(test, LoadedData) else load_data(test, label=label,
-                                                                   name="--test")
+        return test if isinstance(test, LoadedData) else load_data(test, name="--test",
+                                                                   **limits)
     if loaded.x_test is not None:
         return LoadedData(x=loaded.x_test, y=loaded.y_test, source=loaded.source,
                           format=loaded.format)

@@ -44,6 +44,10 @@ DATA is one of:
   folder/    one sub-folder of images per class (PNG, JPEG, ...), read as
              greyscale or RGB and scaled to [0, 1]
 
+At most --max-samples samples are kept (a seeded random subset beyond, see
+--seed); data that would not fit in --memory-budget, judged from the files'
+headers, is refused before it is decoded.
+
 Measures: dataset complexity (expected and maximum bits), class balance,
 cumulative spectral gradient (unless --no-csg); with --model: capacity and
 capacity match, accuracy on DATA (and --test), robustness (--robustness N)."""
@@ -109,7 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true",
-                        help="show the full traceback on errors")
+                        help="show the full traceback on errors (and, in report, of failed "
+                             "diagnostics)")
     common.add_argument("--seed", type=int, default=0, metavar="N",
                         help="random_state for every random choice (default: 0)")
     common.add_argument("--no-progress", dest="progress", action="store_false",
@@ -137,6 +142,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="compute the cumulative spectral gradient (default: yes)")
     a.add_argument("--robustness", type=int, default=0, metavar="N",
                    help="attack N samples to measure robustness (needs --model; default 0)")
+    a.add_argument("--max-samples", type=int, default=20000, metavar="N",
+                   help="keep at most N samples of DATA (and of --test): a seeded random "
+                        "subset beyond (default: 20000)")
+    a.add_argument("--memory-budget", default="2GB", metavar="SIZE",
+                   help="memory the data and the measures may take, e.g. 512MB or 4GB; "
+                        "larger data is refused before it is read (default: 2GB; "
+                        "TensorFlow's own few hundred MB come on top)")
 
     r = sub.add_parser(
         "report", parents=[common, gate], formatter_class=_Formatter,
@@ -210,13 +222,20 @@ def _summary_lines(records) -> list[str]:
 def _cmd_analyze(args) -> int:
     from .._text import format_findings
     from .analyze import analyze
-    from .datafiles import load_data
+    from .datafiles import load_data, parse_bytes
 
     if args.robustness and not args.model:
         raise CLIError("--robustness needs --model")
+    if args.max_samples < 1:
+        raise CLIError(f"--max-samples must be >= 1, got {args.max_samples}")
+    budget = parse_bytes(args.memory_budget, name="--memory-budget")
+    limits = {"label": args.label, "max_samples": args.max_samples, "memory_budget": budget,
+              "random_state": args.seed, "csg": args.csg}
     # Read the inputs first: a bad file fails before TensorFlow loads.
-    data = load_data(args.data, label=args.label, name="DATA")
-    test = load_data(args.test, label=args.label, name="--test") if args.test else None
+    data = load_data(args.data, name="DATA", **limits)
+    # DATA and --test share the budget
+    limits["memory_budget"] = max(1, budget - data.x.nbytes - data.y.nbytes)
+    test = load_data(args.test, name="--test", **limits) if args.test else None
     if args.model and not os.path.isfile(args.model):
         raise CLIError(f"--model: no such file: {args.model!r}")
     if not args.debug:
@@ -259,9 +278,11 @@ def _run_name(run_dir: str, root: str) -> str:
 
 def _cmd_report(args) -> int:
     import json
+    import textwrap
 
     from .._text import format_findings
     from ..diagnosis import diagnose
+    from ..diagnosis.rules.meta import DETAIL_KEY
     from ..records import reading
 
     if not args.debug:
@@ -278,6 +299,9 @@ def _cmd_report(args) -> int:
         name = _run_name(run_dir, args.path)
         decoded = reading.RunReader(run_dir).read(run=name)
         findings = [f.to_dict() for f in diagnose(decoded.for_diagnosis())]
+        if not args.debug:  # a failure's traceback (local paths) only when asked for
+            for f in findings:
+                f["evidence"].pop(DETAIL_KEY, None)
         every.extend(findings)
         out.append({"run": name, "findings": findings, "warnings": decoded.warnings})
     if args.json:
@@ -286,6 +310,10 @@ def _cmd_report(args) -> int:
         for entry in out:
             print(f"run: {entry['run']}")
             print(format_findings(entry["findings"]))
+            for f in entry["findings"]:
+                if f["evidence"].get(DETAIL_KEY):
+                    print(f"\ndetails of {f['id']}: {f['title']}")
+                    print(textwrap.indent(f["evidence"][DETAIL_KEY], "    "))
             print()
     return _exit_status(every, args.fail_on)
 

@@ -187,3 +187,91 @@ def test_a_run_name_that_leaves_the_logdir_is_refused(tmp_path, name):
                "--no-csg", "--no-progress")
     assert_one_line_error(proc, "name must be a relative run name inside --logdir", repr(name))
     assert not (tmp_path / "escaped").exists() and not (tmp_path / "up").exists()
+
+
+def test_nan_in_a_csv_names_file_line_and_column_before_tensorflow_loads(tmp_path):
+    rows = CREDITCARD.read_text().splitlines()[:20]
+    cells = rows[5].split(",")
+    cells[3] = "nan"
+    rows[5] = ",".join(cells)
+    path = tmp_path / "nan.csv"
+    path.write_text("\n".join(rows) + "\n")
+    proc = cli("analyze", path, "--logdir", tmp_path / "runs")
+    assert_one_line_error(proc, "'nan.csv'", "line 6, column 'V3'", "'nan'", "finite")
+    probe = subprocess.run(
+        [sys.executable, "-c",
+         "import sys; from tb_nndebug.cli.main import main; "
+         f"rc = main(['analyze', {str(path)!r}, '--logdir', {str(tmp_path / 'runs')!r}]); "
+         "print(rc, 'tensorflow' in sys.modules, 'keras' in sys.modules)"],
+        check=False, capture_output=True, text=True, timeout=120)
+    assert probe.stdout.split() == ["2", "False", "False"], (probe.stdout, probe.stderr)
+
+
+def test_nan_in_an_npz_names_the_array_and_sample(tmp_path):
+    x = np.random.RandomState(0).rand(30, 4)
+    x[17, 2] = np.inf
+    np.savez(tmp_path / "inf.npz", x=x, y=np.arange(30) % 2)
+    proc = cli("analyze", tmp_path / "inf.npz", "--logdir", tmp_path / "runs")
+    assert_one_line_error(proc, "array 'x' of 'inf.npz'", "inf in sample 17", "finite")
+
+
+def test_random_bytes_named_npz_never_suggest_allow_pickle(tmp_path):
+    path = tmp_path / "random.npz"
+    path.write_bytes(np.random.RandomState(0).bytes(4096))
+    proc = cli("analyze", path, "--logdir", tmp_path / "runs")
+    assert_one_line_error(proc, "'random.npz'", "not a readable .npz file")
+    assert "pickle" not in proc.stderr
+
+
+def test_npz_with_pickled_object_array_is_refused_as_running_code(tmp_path):
+    path = tmp_path / "obj.npz"
+    np.savez(path, x=np.array([{"a": 1}, None], dtype=object), y=np.array([0, 1]))
+    proc = cli("analyze", path, "--logdir", tmp_path / "runs")
+    assert_one_line_error(proc, "'obj.npz'", "object array 'x'", "would run code")
+    assert "allow_pickle" not in proc.stderr
+
+
+def test_npz_with_a_truncated_member_says_truncated(tmp_path):
+    import zipfile
+
+    path = tmp_path / "short.npz"
+    with zipfile.ZipFile(path, "w") as z:
+        with z.open("x.npy", "w") as f:
+            np.lib.format.write_array_header_1_0(
+                f, {"descr": "<f8", "fortran_order": False, "shape": (100, 4)})
+            f.write(bytes(8 * 4 * 10))  # 10 of the 100 rows declared
+        with z.open("y.npy", "w") as f:
+            np.lib.format.write_array(f, np.arange(100) % 2)
+    proc = cli("analyze", path, "--logdir", tmp_path / "runs")
+    assert_one_line_error(proc, "'short.npz' is truncated", "member 'x'")
+
+
+@pytest.mark.parametrize("value", ["lots", "-1GB", "0", "2 parsecs"])
+def test_a_bad_memory_budget_is_one_line_error(tmp_path, value):
+    proc = cli("analyze", CREDITCARD, "--logdir", tmp_path / "runs", f"--memory-budget={value}")
+    assert_one_line_error(proc, "--memory-budget must be a size such as 512MB or 2GB",
+                          repr(value))
+
+
+def test_a_budget_too_small_for_the_data_names_file_and_budget(tmp_path):
+    proc = cli("analyze", CREDITCARD, "--logdir", tmp_path / "runs", "--memory-budget", "64KB")
+    assert_one_line_error(proc, "'creditcard_sample.csv'", "--memory-budget 64 KB",
+                          "lower --max-samples or raise --memory-budget")
+
+
+def test_max_samples_below_one_is_one_line_error(tmp_path):
+    proc = cli("analyze", CREDITCARD, "--logdir", tmp_path / "runs", "--max-samples", "0")
+    assert_one_line_error(proc, "--max-samples must be >= 1, got 0")
+
+
+@pytest.mark.parametrize("rows, note", [
+    ([f"1,2,3,{i % 2}" for i in range(50)], "every feature is constant"),
+    ([f"{i},{i * i % 7},3,0" for i in range(50)], "there is one class"),
+])
+def test_degenerate_data_gets_a_note_not_numpy_warnings(tmp_path, rows, note):
+    path = tmp_path / "flat.csv"
+    path.write_text("\n".join(["a,b,c,label", *rows]) + "\n")
+    proc = cli("analyze", path, "--logdir", tmp_path / "runs", "--no-progress")
+    assert proc.returncode == 0, proc.stderr
+    assert "Warning" not in proc.stderr and proc.stderr.strip() == "", proc.stderr
+    assert note in proc.stdout and "not meaningful" in proc.stdout
