@@ -7,7 +7,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 LOGDIR ?= runs
 PORT   ?= 6006
 
-.PHONY: install chromium node demo demo-full test test-py test-js lint bench frontend screenshots clean
+.PHONY: install backends chromium node demo demo-full test test-py test-js lint bench frontend screenshots clean
 
 $(STAMP): setup.py
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -16,6 +16,13 @@ $(STAMP): setup.py
 	touch $@
 
 install: $(STAMP)
+
+# The JAX and PyTorch backends of Keras 3, for tests/backends/ (the demo does not need them).
+$(VENV)/.backends: $(STAMP) setup.py
+	$(PIP) install -q -e '.[backends]'
+	touch $@
+
+backends: $(VENV)/.backends
 
 # Debian's Chromium drives the browser tests (Playwright cannot download its own here).
 chromium:
@@ -33,7 +40,7 @@ frontend: node
 test-js: node
 	cd frontend && npm test
 
-test-py: install chromium node
+test-py: install backends chromium node
 	$(PY) -m pytest
 
 # Style, complexity (ruff.toml) and the one-way import contract between stages (.importlinter).

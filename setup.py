@@ -39,6 +39,9 @@ setup(
             "spectral-metric==0.6.1",
         ],
         "dev": ["ruff>=0.17,<0.18", "import-linter>=2.16,<3"],
+        # the other Keras 3 backends the callback runs under (tests/backends/); torch
+        # pinned exactly: this machine's wheel cache holds its CPU build
+        "backends": ["torch==2.13.0", "jax>=0.5"],
     },
     entry_points={
         "tensorboard_plugins": ["nndebug = tb_nndebug.plugin:DebuggerPlugin"],

@@ -5,7 +5,7 @@ import numpy as np
 
 from .._validation import check_option
 
-__all__ = ["Classifier", "margin_loss", "gradient", "probe_model", "detect_output",
+__all__ = ["Classifier", "backend_op", "margin_loss", "gradient", "probe_model", "detect_output",
            "check_gradient"]
 
 #: Added inside the log of probability outputs; float32 keeps it (> 1.2e-38),
@@ -18,7 +18,8 @@ class Classifier:
 
     Built once per :func:`robustness` call: CleverHans' ``compute_gradient``
     is a module-level ``tf.function`` keyed on the ``model_fn`` object, so a
-    fresh lambda per attack call would retrace every time.
+    fresh lambda per attack call would retrace every time. A Keras model of the JAX or
+    PyTorch backend is wrapped by :func:`backend_op` (the attacks stay TensorFlow's).
     """
 
     def __init__(self, model, output: str, n_outputs: int):
@@ -33,7 +34,11 @@ class Classifier:
             is_keras = isinstance(model, keras.layers.Layer)
         except Exception:  # pragma: no cover - keras always present with TF 2.21
             is_keras = False
-        call = (lambda x: model(x, training=False)) if is_keras else model
+        call = model
+        if is_keras:
+            backend = keras.backend.backend()
+            call = (lambda x: model(x, training=False)) if backend == "tensorflow" \
+                else backend_op(model, backend)
 
         def logits(x):
             z = tf.cast(call(x), tf.float32)
@@ -55,6 +60,73 @@ class Classifier:
     def predict(self, x) -> np.ndarray:
         # argmax ties go to the lowest index (numpy), the same everywhere here
         return np.argmax(self.predict_fn(x).numpy(), axis=1)
+
+
+def _jax_vjp(model):
+    import jax
+    import jax.numpy as jnp
+
+    @jax.jit
+    def vjp(x, dz):
+        z, back = jax.vjp(lambda t: model(t, training=False), x)
+        return back(dz.astype(z.dtype))[0]
+
+    return lambda x, dz: np.asarray(vjp(jnp.asarray(x), jnp.asarray(dz)), np.float32)
+
+
+def _torch_vjp(model):
+    import keras
+    import torch
+
+    def vjp(x, dz):
+        t = keras.ops.convert_to_tensor(x).requires_grad_(True)
+        with torch.enable_grad():
+            z = model(t, training=False)
+            (dx,) = torch.autograd.grad(z, t, grad_outputs=torch.as_tensor(
+                dz, dtype=z.dtype, device=z.device))
+        return dx.detach().cpu().numpy().astype(np.float32)
+
+    return vjp
+
+
+#: The input gradient (``(x, dz) -> dz·∂model/∂x``) of a Keras model per non-TF backend.
+_VJPS = {"jax": _jax_vjp, "torch": _torch_vjp}
+
+
+def backend_op(model, backend: str):
+    """``x -> model(x)`` as a differentiable TensorFlow op for a Keras model of the JAX or
+    PyTorch backend: the attacks (CleverHans, TensorFlow) run unchanged, the model's
+    forward pass and input gradient are computed by its own backend.
+
+    Raises
+    ------
+    NotImplementedError
+        For a backend the attacks have no implementation for.
+    """
+    import keras
+    import tensorflow as tf
+
+    if backend not in _VJPS:
+        raise NotImplementedError(
+            f"the adversarial attacks have no implementation for the Keras backend {backend!r} "
+            f"(they run under tensorflow, {', '.join(_VJPS)}): set KERAS_BACKEND to one of them")
+    vjp = _VJPS[backend](model)
+
+    def forward(x):
+        return np.asarray(keras.ops.convert_to_numpy(model(x, training=False)), np.float32)
+
+    @tf.custom_gradient
+    def call(x):
+        z = tf.numpy_function(forward, [x], tf.float32)
+
+        def grad(dz):
+            dx = tf.numpy_function(vjp, [x, dz], tf.float32)
+            dx.set_shape(x.shape)
+            return dx
+
+        return z, grad
+
+    return call
 
 
 def margin_loss(labels, logits):
@@ -89,7 +161,8 @@ def probe_model(model, X, batches):
                 from None
         if isinstance(out, (list, tuple, dict)):
             raise ValueError("model must have a single output tensor (n_samples, n_classes)")
-        out = np.asarray(out)
+        out = keras.ops.convert_to_numpy(out) if isinstance(model, keras.layers.Layer) \
+            else np.asarray(out)
         if out.ndim == 1:
             out = out[:, None]
         if out.ndim != 2 or out.shape[0] != X[b].shape[0]:

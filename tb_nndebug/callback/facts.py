@@ -6,6 +6,7 @@ Pure functions of numpy arrays and the model's variables; the fields are the
 from __future__ import annotations
 
 import numpy as np
+from keras import ops
 
 from ..records import keras_facts as ki
 from .samples import is_numeric, leaf_items, single
@@ -103,6 +104,13 @@ def labelled_output(y) -> tuple[str | None, object, str | None]:
     return None, None, "no output has class labels (" + "; ".join(reasons) + ")"
 
 
+def labelled_outputs(y) -> list[tuple[str, object]]:
+    """``(output name, labels)`` of every output holding class labels (a multi-output
+    model's heads, each measured in its own dataset record)."""
+    return [(name, arr) for name, arr in leaf_items(y, prefix="y")
+            if not_class_labels(arr) is None]
+
+
 def measurable_inputs(x) -> tuple[np.ndarray | None, list[str]]:
     """``(X, skipped)``: the numeric inputs as one (n, d) float32 array (several inputs
     side by side, each flattened), and a sentence per input that could not be used."""
@@ -146,7 +154,7 @@ def weight_facts(model) -> list[dict]:
     for path, v in ki.kernel_variables(model):
         if str(path).endswith("bias"):  # 2-D biases (GRU reset_after, attention heads)
             continue
-        w = np.asarray(v.numpy(), dtype=np.float64)
+        w = np.asarray(ops.convert_to_numpy(v), dtype=np.float64)
         shape = [int(d) for d in w.shape]
         fan_in = int(np.prod(shape[:-1])) if len(shape) >= 2 else 1
         std = float(w.std()) if w.size else 0.0

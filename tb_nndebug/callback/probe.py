@@ -4,15 +4,23 @@ It gives the loss in inference mode, the gradient norm of every layer with
 trainable variables (grouped by layer path, so ``SeparableConv2D``, LSTM,
 ``Embedding``, ``MultiHeadAttention`` and sub-models' layers are covered as
 well as ``Dense``), the global gradient norm, which ReLU units fire, and the
-spread of the predictions across samples. TensorFlow backend.
+spread of the predictions across samples.
+
+Everything but the gradient itself is ``keras.ops`` (backend-neutral); the
+gradient is one small function per Keras backend: a ``GradientTape`` traced
+once with ``tf.function`` (TensorFlow), ``jax.value_and_grad`` over the JAX
+trainer's stateless loss, jitted once (JAX), ``torch.autograd.grad`` (PyTorch).
 """
 from __future__ import annotations
 
 import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
 from ..records import keras_facts as ki
+
+#: The Keras backends the probe has a gradient function for.
+BACKENDS = ("tensorflow", "jax", "torch")
 
 
 def _first_output(pred):
@@ -23,12 +31,33 @@ def _first_output(pred):
     return pred
 
 
-def _norm(g):
-    if g is None:
-        return None
-    if isinstance(g, tf.IndexedSlices):  # embedding tables: the rows this batch touched
-        g = g.values
-    return tf.reduce_sum(tf.square(tf.cast(g, tf.float32)))
+def _square_sum(g):
+    return None if g is None else ops.sum(ops.square(ops.cast(g, "float32")))
+
+
+def _group_squares(grads, sizes):
+    """The summed squared gradient of each group of ``sizes`` variables; -1 marks a
+    group the loss does not reach (every gradient None)."""
+    squares, i = [], 0
+    for size in sizes:
+        parts = [s for s in (_square_sum(g) for g in grads[i:i + size]) if s is not None]
+        squares.append(ops.sum(ops.stack(parts)) if parts else ops.convert_to_tensor(-1.0))
+        i += size
+    return squares
+
+
+def _signals(pred, tap, x):
+    """``(spread of the first output across samples, per ReLU layer which units fire)``."""
+    out = ops.cast(_first_output(pred), "float32")
+    out = ops.reshape(out, (ops.shape(out)[0], -1))
+    spread = ops.mean(ops.std(out, axis=0))
+    actives = []
+    if tap is not None:
+        outs = tap(x, training=False)
+        outs = outs if isinstance(outs, (list, tuple)) else [outs]
+        # a unit (a channel for convolutions) is alive if it fires anywhere
+        actives = [ops.any(ops.reshape(o, (-1, ops.shape(o)[-1])) > 0, axis=0) for o in outs]
+    return spread, actives
 
 
 def _relu_tap(model):
@@ -49,52 +78,156 @@ def _relu_tap(model):
         return None, []
 
 
+# ---------------------------------------------------------------- one function per backend
+# Each builds ``run(x, y) -> (loss, squares, spread, actives)`` for the variables in
+# ``variables`` (grouped by ``sizes``); the loss is 0 and squares are -1 without a loss.
+
+
+def _tensorflow_run(model, variables, sizes, tap, with_loss):
+    import tensorflow as tf
+
+    @tf.function(autograph=False)  # plain Python control flow here; tracing is the cost
+    def run(x, y):
+        with tf.GradientTape() as tape:
+            pred = model(x, training=False)
+            loss = (model.compute_loss(x=x, y=y, y_pred=pred, training=False)
+                    if with_loss else tf.constant(0.0))
+        grads = tape.gradient(loss, variables) if with_loss else [None] * len(variables)
+        # embedding tables: the rows this batch touched
+        grads = [g.values if isinstance(g, tf.IndexedSlices) else g for g in grads]
+        return (tf.cast(loss, tf.float32), _group_squares(grads, sizes)) + _signals(pred, tap, x)
+
+    return run
+
+
+def _jax_reachable(fn, args, n):
+    """Which of the first ``n`` flat inputs of ``fn`` the first output depends on, read off
+    its jaxpr (JAX returns zeros, not None, for a variable the loss does not reach)."""
+    import jax
+    from jax.extend.core import Literal
+
+    jaxpr = jax.make_jaxpr(fn)(*args).jaxpr
+    needed = {v for v in jaxpr.outvars[:1] if not isinstance(v, Literal)}
+    for eqn in reversed(jaxpr.eqns):
+        if any(o in needed for o in eqn.outvars):
+            needed.update(v for v in eqn.invars if not isinstance(v, Literal))
+    return [v in needed for v in jaxpr.invars[:n]]
+
+
+def _jax_run(model, variables, sizes, tap, with_loss):
+    import jax
+
+    position = {id(v): i for i, v in enumerate(model.trainable_variables)}
+    order = [position[id(v)] for v in variables]  # the groups' order of the variables
+
+    def loss_fn(trainable, non_trainable, metrics, x, y):
+        # the JAX trainer's own stateless loss (forward-pass losses and regularisers included)
+        loss, (_, pred, _, _) = model.compute_loss_and_updates(
+            trainable, non_trainable, metrics, x, y, None, training=False)
+        return loss, pred
+
+    grad_fn = jax.jit(jax.value_and_grad(loss_fn, has_aux=True))
+    reached = []
+
+    def state():
+        return ([v.value for v in model.trainable_variables],
+                [v.value for v in model.non_trainable_variables],
+                [v.value for v in model.metrics_variables])
+
+    def run(x, y):
+        if not with_loss:
+            pred = model(x, training=False)
+            return ((ops.convert_to_tensor(0.0), [ops.convert_to_tensor(-1.0)] * len(sizes))
+                    + _signals(pred, tap, x))
+        args = state() + (x, y)
+        if not reached:
+            reached.extend(_jax_reachable(loss_fn, args, len(args[0])))
+        (loss, pred), grads = grad_fn(*args)
+        grads = [grads[i] if reached[i] else None for i in order]
+        return (ops.cast(loss, "float32"), _group_squares(grads, sizes)) + _signals(pred, tap, x)
+
+    return run
+
+
+def _torch_run(model, variables, sizes, tap, with_loss):
+    import torch
+
+    params = [v.value for v in variables]
+
+    def run(x, y):
+        if not with_loss:
+            with torch.no_grad():
+                pred = model(x, training=False)
+                return ((ops.convert_to_tensor(0.0), [ops.convert_to_tensor(-1.0)] * len(sizes))
+                        + _signals(pred, tap, x))
+        with torch.enable_grad():
+            pred = model(x, training=False)
+            loss = model.compute_loss(x=x, y=y, y_pred=pred, training=False)
+            grads = (torch.autograd.grad(loss, params, allow_unused=True)
+                     if loss.requires_grad else [None] * len(params))
+        with torch.no_grad():
+            return ((ops.cast(loss, "float32"), _group_squares(grads, sizes))
+                    + _signals(pred, tap, x))
+
+    return run
+
+
+_RUNS = {"tensorflow": _tensorflow_run, "jax": _jax_run, "torch": _torch_run}
+
+
+def _to_tensors(tree):
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.nest.map_structure(tf.convert_to_tensor, tree)  # strings too
+    return keras.tree.map_structure(ops.convert_to_tensor, tree)
+
+
+def _number(t) -> float:
+    return float(np.asarray(ops.convert_to_numpy(t)))
+
+
 class Probe:
-    """The compiled probe for one model (build once, call each epoch)."""
+    """The compiled probe for one model (build once, call each epoch).
+
+    Parameters
+    ----------
+    model : keras.Model
+    x, y : array or nested structure of arrays
+        The fixed probe batch (``y`` may be None: then no loss and no gradients).
+    with_loss : bool
+        Compute the loss and the gradients (the model is compiled with a loss).
+
+    Raises
+    ------
+    NotImplementedError
+        Under a Keras backend the probe has no gradient function for (see
+        :data:`BACKENDS`).
+    """
 
     def __init__(self, model, x, y, *, with_loss: bool):
+        backend = keras.backend.backend()
+        if backend not in _RUNS:
+            raise NotImplementedError(
+                f"the probe has no implementation for the Keras backend {backend!r} "
+                f"(it supports {', '.join(BACKENDS)}): gradient norms, dead units and the "
+                "probe loss are not measured")
         self.model = model
         self.groups = ki.variable_groups(model)
-        self.x = tf.nest.map_structure(tf.convert_to_tensor, x)
-        self.y = None if y is None else tf.nest.map_structure(tf.convert_to_tensor, y)
+        self.x = _to_tensors(x)
+        self.y = None if y is None else _to_tensors(y)
         self.with_loss = with_loss and y is not None
         self.tap, self.relu = _relu_tap(model)
         variables = [v for _, vs, _ in self.groups for v in vs]
         sizes = [len(vs) for _, vs, _ in self.groups]
-        tap, with_loss = self.tap, self.with_loss
-
-        @tf.function(autograph=False)  # plain Python control flow here; tracing is the cost
-        def run(x, y):
-            with tf.GradientTape() as tape:
-                pred = model(x, training=False)
-                loss = (model.compute_loss(x=x, y=y, y_pred=pred, training=False)
-                        if with_loss else tf.constant(0.0))
-            grads = tape.gradient(loss, variables) if with_loss else [None] * len(variables)
-            squares, i = [], 0
-            for size in sizes:  # -1 marks a layer the loss does not reach
-                parts = [s for s in (_norm(g) for g in grads[i:i + size]) if s is not None]
-                squares.append(tf.add_n(parts) if parts else tf.constant(-1.0))
-                i += size
-            out = tf.cast(_first_output(pred), tf.float32)
-            out = tf.reshape(out, [tf.shape(out)[0], -1])
-            spread = tf.reduce_mean(tf.math.reduce_std(out, axis=0))
-            actives = []
-            if tap is not None:
-                outs = tap(x, training=False)
-                outs = outs if isinstance(outs, (list, tuple)) else [outs]
-                # a unit (a channel for convolutions) is alive if it fires anywhere
-                actives = [tf.reduce_any(tf.reshape(o, [-1, tf.shape(o)[-1]]) > 0, axis=0)
-                           for o in outs]
-            return tf.cast(loss, tf.float32), squares, spread, actives
-
-        self._run = run
+        self._run = _RUNS[backend](model, variables, sizes, self.tap, self.with_loss)
 
     def __call__(self) -> dict:
         """``{"loss", "grad_norms", "grad_norm_total", "probe_output_std", "dead_units"}``."""
         loss, squares, spread, actives = self._run(self.x, self.y)
         grad_norms, total = [], 0.0
         for (path, vs, weighted), sq in zip(self.groups, squares):
-            sq = float(sq.numpy())
+            sq = _number(sq)
             entry = {"layer": path, "norm": None, "weighted": bool(weighted),
                      "variables": len(vs)}
             if not np.isfinite(sq):
@@ -107,11 +240,11 @@ class Probe:
         if self.relu:
             dead = []
             for layer, active in zip(self.relu, actives):
-                active = np.asarray(active)
+                active = np.asarray(ops.convert_to_numpy(active))
                 dead.append({"layer": layer.name, "fraction": float(1.0 - active.mean()),
                              "units": int(active.shape[0])})
-        loss = float(np.asarray(loss)) if self.with_loss else None
-        spread = float(np.asarray(spread))
+        loss = _number(loss) if self.with_loss else None
+        spread = _number(spread)
         return {"loss": loss,
                 "grad_norms": grad_norms if self.with_loss else None,
                 "grad_norm_total": float(np.sqrt(total)) if self.with_loss and np.isfinite(total)
