@@ -32,9 +32,18 @@ function codeBlock(text: string): HTMLElement {
   return h("pre", { class: "nnd-code" }, h("code", null, text));
 }
 
+/** The evidence key of a failure's traceback or long text (diagnosis/rules/meta.py DETAIL_KEY):
+ * folded behind a "Details" toggle, never inline. */
+export const DETAIL_KEY = "detail";
+
+function detailToggle(detail: unknown): HTMLElement | null {
+  if (typeof detail !== "string" || !detail.trim()) return null;
+  return h("details", { class: "nnd-detail" }, h("summary", null, "Details"), codeBlock(detail));
+}
+
 function findingCard(f: Finding, panels: Set<string>, goToPanel: (id: string) => void): HTMLElement {
   const sev = SEVERITIES.includes(f.severity) ? f.severity : "info";
-  const evidence = Object.entries(f.evidence ?? {});
+  const evidence = Object.entries(f.evidence ?? {}).filter(([k]) => k !== DETAIL_KEY);
   const panel = f.panel && panels.has(f.panel) ? f.panel : null;
   return h("article", { class: `nnd-card nnd-card-${sev}`, dataset: { findingId: String(f.id) }, attrs: { "aria-label": `${sev}: ${f.title}` } },
     h("header", { class: "nnd-card-head" },
@@ -45,6 +54,7 @@ function findingCard(f: Finding, panels: Set<string>, goToPanel: (id: string) =>
     evidence.length
       ? h("dl", { class: "nnd-evidence" }, evidence.map(([k, v]) => h("div", null, h("dt", null, humanizeKey(k)), h("dd", null, fmtEvidence(k, v)))))
       : null,
+    detailToggle(f.evidence?.[DETAIL_KEY]),
     f.advice ? h("p", { class: "nnd-advice" }, h("span", { class: "nnd-arrow", attrs: { "aria-hidden": "true" } }, "→ "), String(f.advice)) : null,
     panel
       ? h("button", { class: "nnd-link", type: "button", on: { click: () => goToPanel(panel) } }, `Evidence: ${panelTitle(panel)} ↓`)

@@ -17,8 +17,11 @@ goes on, unless ``strict=True``.
 """
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
+import time
+import uuid
 
 import keras
 import numpy as np
@@ -33,10 +36,12 @@ from .._validation import (
     check_random_state,
     check_writable_dir,
 )
+from ..records import documents, reading, sessions
 from ..records import keras_facts as ki
-from ..records import reading
 from ..records import writers as summary
+from . import distribution
 from . import facts as fx
+from .history import TrainingHistory
 from .probe import Probe
 from .samples import leaf_items, take_samples
 
@@ -67,6 +72,25 @@ def _error_text(exc: BaseException) -> str:
 
 #: Epoch failures kept in the cumulative ``diagnostic_error`` record.
 MAX_FAILURES = 200
+
+
+@contextlib.contextmanager
+def _default_writer(writer):
+    """``writer.as_default()`` that gives the default back even when the closing flush
+    fails: TensorFlow's context flushes before restoring the previous writer, so a full disk
+    would leave a dead writer as everyone's default (every later ``tf.summary`` call fails)."""
+    cm = writer.as_default()
+    cm.__enter__()
+    try:
+        yield
+    finally:
+        try:
+            cm.__exit__(None, None, None)
+        except Exception:
+            from tensorflow.python.ops import summary_ops_v2  # no public setter exists
+
+            summary_ops_v2._summary_state.writer = getattr(cm, "_old_writer", None)
+            raise
 
 
 def _index(tree, idx):
@@ -130,9 +154,11 @@ class DebuggerCallback(keras.callbacks.Callback):
     findings : list of Finding
         The latest diagnosis (most severe first).
     records : dict
-        The run read back from its event files after each epoch (the one
-        reader, as the tab and ``tb-nndebug report`` read it), as ``diagnose``
-        takes them.
+        The run read back from its event files (the one reader, as the tab
+        and ``tb-nndebug report`` read it), as ``diagnose`` takes them: during
+        ``fit`` the latest record of each tag (all the diagnosis reads, so each
+        epoch's read costs the same however long the run); after ``fit``, with
+        each tag's per-step ``history`` too.
     run_dir : str
         ``<log_dir>/<name>``.
 
@@ -197,18 +223,51 @@ class DebuggerCallback(keras.callbacks.Callback):
         else:
             lead, rest = texts[0], texts[1:]
         try:
-            with self._writer.as_default():
-                summary.diagnostic_error(lead[0], lead[1], epoch=epoch, errors=rest, name=tag,
-                                         step=step)
+            doc = documents.diagnostic_error_document(lead[0], lead[1], epoch=epoch, errors=rest)
+            self._write("diagnostic_error", tag, doc, step)
         except Exception:
             if self.strict:
                 raise
+
+    def _start_session(self):
+        """This fit's session of the run (see :mod:`tb_nndebug.records.sessions`): it is
+        written after the steps already in the run, and a fit resumed with ``initial_epoch``
+        takes the earlier epochs' history from the session before it."""
+        series = self._reader.series()
+        last = max((p.step for s in series for p in s.points), default=None)
+        prior = reading.decode_series(series, run=self.name)
+        initial = self._fit.get("initial_epoch")
+        initial = initial if isinstance(initial, int) and not isinstance(initial, bool) \
+            and initial > 0 else 0
+        offset = 0 if last is None else max(0, last + 1 - initial)
+        continues = None
+        if initial > 0 and prior.session is not None:
+            training = prior.records.get("training") or []
+            seeded = self._history.seed(training[-1]["value"] if training else None, initial)
+            continues = prior.session if seeded else None
+        self._session = {"id": uuid.uuid4().hex[:16], "started": time.time(),
+                         "index": len(prior.sessions) + 1, "first_step": initial + offset,
+                         "initial_epoch": initial, "continues": continues}
+
+    def _step(self, epoch) -> int:
+        """The summary step of a Keras epoch in this session (the epoch itself unless an
+        earlier session of the run already wrote that step)."""
+        s = self._session
+        return int(epoch) + s["first_step"] - s["initial_epoch"]
+
+    def _write(self, kind, tag, doc, step):
+        """Write one record of this session (its document tagged with the session)."""
+        doc = dict(doc, session=dict(self._session, concurrent=list(self._concurrent)))
+        with _default_writer(self._writer):
+            summary.write_document(kind, tag, doc, step=step, images=False)
 
     def _report(self):
         """Read the run back through the one reader (as the tab and the CLI do) and
         print the findings not printed yet."""
         try:
-            self.records = self._reader.read(run=self.name).for_diagnosis()
+            decoded = self._reader.read(run=self.name, session=self._session["id"])
+            self._concurrent = sessions.concurrent_with(decoded.sessions, self._session["id"])
+            self.records = decoded.for_diagnosis()
             self.findings = diagnosis.diagnose(self.records, thresholds=self.thresholds)
         except Exception:
             if self.strict:
@@ -231,17 +290,25 @@ class DebuggerCallback(keras.callbacks.Callback):
         self._printed = set()
         self._errors = []
         self._epoch_failures = []
-        self._history = {}
-        self._n_epochs = 0
+        self._history = TrainingHistory()
+        self._concurrent = []
+        self._stopped = None
+        self._dropped = 0
         self._prev_weights = None
         self._probe = None
         self._probe_fn = None
         self._skipped = []
         self._dataset_skipped = None
+        self._writer = None
+        role = distribution.role(self.model)
+        if not role.writes:  # a multi-worker fit: the chief alone writes the run
+            if self.verbose:
+                print(f"[nndebug] {role.line()}", file=sys.stdout, flush=True)
+            return
         try:
             tf.io.gfile.makedirs(self.run_dir)
             self._writer = tf.summary.create_file_writer(self.run_dir)
-            self._reader = reading.RunReader(self.run_dir)
+            self._reader = reading.RunReader(self.run_dir, latest_only=True)
         except Exception as exc:  # nowhere to record it: say so and stay out of the way
             if self.strict:
                 raise
@@ -249,6 +316,8 @@ class DebuggerCallback(keras.callbacks.Callback):
             print(f"[nndebug] ERROR cannot write to {self.run_dir}: {_error_text(exc)}; "
                   "the debugger is off for this fit", file=sys.stderr, flush=True)
             return
+        self._fit_args()
+        self._start_session()
         complexity = None
         if self._train is not None:
             rng = check_random_state(self.random_state)
@@ -274,12 +343,12 @@ class DebuggerCallback(keras.callbacks.Callback):
             self._model_pending = True
         else:
             self._guard("model", self._log_model, complexity)
-        self._fit_args()
         self._guard("checks", self._log_checks)
         self._guard("weight_update_ratio", self._snapshot_weights)
-        self._flush_errors(0, None, tag="diagnostic_error_train_begin")
+        self._flush_errors(self._session["first_step"], None, tag="diagnostic_error_train_begin")
         self._writer.flush()
         self._report()
+        self._check_landed("checks", None)
 
     def _csg_skip(self, X) -> str | None:
         """Why CSG means nothing for these inputs (None: it does)."""
@@ -305,17 +374,18 @@ class DebuggerCallback(keras.callbacks.Callback):
             return None
         if full and skipped_inputs:
             self._skipped.append({"what": "dataset inputs", "reason": "; ".join(skipped_inputs)})
-        if full and head not in (None, "y"):
-            self._skipped.append({"what": "dataset labels",
-                                  "reason": f"measured on output '{head}' only"})
+        heads = [(n, a) for n, a in fx.labelled_outputs(samples.y) if n != head] if full else []
         csg = self.csg if full else False
         skip = self._csg_skip(X) if full and csg is not False else None
         kwargs = {"csg_skip": skip} if skip else {}
         doc = summary.dataset_document(
             tag, X, labels, csg=csg, projection=self.projection and full,
             random_state=self.random_state, **kwargs)
-        with self._writer.as_default():
-            summary.write_document("dataset", tag, doc, step=0, images=False)
+        self._write("dataset", tag, doc, self._session["first_step"])
+        for name, other in heads:  # the other heads' labels: their balance and complexity
+            more = summary.dataset_document(f"{tag}_{name}", X, other, csg=False,
+                                            projection=False, random_state=self.random_state)
+            self._write("dataset", f"{tag}_{name}", more, self._session["first_step"])
         c = doc["complexity"]
         return DatasetComplexity(
             expected_bits=c["expected_bits"], expected_bits_exact=c["expected_bits_exact"],
@@ -336,19 +406,22 @@ class DebuggerCallback(keras.callbacks.Callback):
             if frame.f_code.co_name == "fit" and loc.get("self") is self.model:
                 self._fit = {"weighted": loc.get("class_weight") is not None
                              or loc.get("sample_weight") is not None,
-                             "batch_size": loc.get("batch_size")}
+                             "batch_size": loc.get("batch_size"),
+                             "initial_epoch": loc.get("initial_epoch")}
                 return
 
     def _log_model(self, complexity, model=None):
         """The ``model`` record (tag ``model``), or a sub-model's (tag ``model_<name>``)."""
         tag = "model" if model is None else f"model_{model.name}"
         doc = summary.model_document(tag, model or self.model, complexity=complexity)
-        with self._writer.as_default():
-            summary.write_document("model", tag, doc, step=0, images=False)
+        self._write("model", tag, doc, self._session["first_step"])
 
     def _first_pass(self):
         """``(predictions on the probe batch or None, why the model cannot predict or None)``;
         the determinism check reuses the predictions as its first pass."""
+        blocked = distribution.probe_blocker(self.model)
+        if blocked:
+            return None, blocked
         try:
             return self.model(self._probe[0], training=False), None
         except NotImplementedError:
@@ -367,7 +440,7 @@ class DebuggerCallback(keras.callbacks.Callback):
             model = self.model
             with_loss = getattr(model, "loss", None) is not None
             self._probe_fn = Probe(model, *self._probe, with_loss=with_loss)
-        return self._probe_fn()
+        return distribution.outside_scope(self._probe_fn)
 
     def _first_layer_input(self) -> dict:
         """What reaches the first weighted layer(s): its value range, or that it is token
@@ -383,7 +456,8 @@ class DebuggerCallback(keras.callbacks.Callback):
             inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
             tap = keras.Model(inputs, [layer.input for layer in dense])
             seen = tap(x, training=False)
-            stats = fx.input_stats([np.asarray(t) for t in keras.tree.flatten(seen)])
+            stats = fx.input_stats([keras.ops.convert_to_numpy(t)
+                                    for t in keras.tree.flatten(seen)])
             out["input_source"] = "first weighted layer: " + ", ".join(lay.name for lay in dense)
         elif not entries:
             stats = fx.input_stats([a for _, a in leaf_items(x)])
@@ -440,15 +514,14 @@ class DebuggerCallback(keras.callbacks.Callback):
             if cannot:
                 self._skipped.append({"what": "probe", "reason": cannot})
                 self._probe = None
-                doc["unmonitored"] = self._unmonitored("the model has no call()")
+                doc["unmonitored"] = self._unmonitored(cannot.split(":", 1)[0])
             else:
                 doc.update(self._guard("input_scale", self._first_layer_input) or {})
                 self._probe_checks(doc, has_loss, first)
         else:
             self._skipped.append({"what": "probe", "reason": "no train_data: gradients, dead "
                                   "units, the probe loss and the input scale are not measured"})
-        with self._writer.as_default():
-            summary.checks("checks", doc, step=0)
+        self._write("checks", "checks", summary.checks_document(doc), self._session["first_step"])
         self._checks = doc
 
     def _train_facts(self, doc) -> dict:
@@ -483,11 +556,31 @@ class DebuggerCallback(keras.callbacks.Callback):
         if self._probe[1] is None:
             self._skipped.append({"what": "gradients", "reason": "train_data has no targets"})
             return
+        mismatch = self._targets_mismatch()
+        if mismatch:
+            self._skipped.append({"what": "gradients", "reason": mismatch})
+            self._probe = (self._probe[0], None)
+            return
         res = self._guard("initial_loss", self._probe_pass)
         if res is not None and res["loss"] is not None:
             doc["initial_loss"] = res["loss"] if np.isfinite(res["loss"]) else None
             doc["unmonitored"] = [{"layer": g["layer"], "reason": "no gradient reaches it"}
                                   for g in res["grad_norms"] or [] if g["norm"] is None]
+
+    def _targets_mismatch(self) -> str | None:
+        """Why train_data's targets cannot be set against the model's outputs (None: they
+        can): a two-output model given one target array, say."""
+        try:
+            outputs = len(self.model.outputs)
+        except (AttributeError, ValueError, TypeError):
+            return None
+        given = len(keras.tree.flatten(self._probe[1]))
+        if outputs > 1 and given != outputs:
+            return (f"train_data has {given} target array{'s' if given != 1 else ''} for a model "
+                    f"with {outputs} outputs: the probe loss, gradient norms and initial loss "
+                    f"are not measured; pass one target per output, e.g. (X, [y1, y2]) or a "
+                    f"dict by output name")
+        return None
 
     def _inference_determinism(self, first=None):
         """Two inference passes (``first`` is the first when given), the second on the batch
@@ -495,9 +588,12 @@ class DebuggerCallback(keras.callbacks.Callback):
         when its masks are seeded (each row then gets another row's mask); a deterministic
         model gives the same."""
         xp = self._probe[0]
-        a = keras.tree.flatten(first if first is not None else self.model(xp, training=False))
-        flipped = keras.tree.map_structure(lambda t: t[::-1], xp)
-        b = [np.asarray(t)[::-1] for t in keras.tree.flatten(self.model(flipped, training=False))]
+        a = [keras.ops.convert_to_numpy(t) for t in keras.tree.flatten(
+            first if first is not None else self.model(xp, training=False))]
+        # contiguous: torch cannot wrap a numpy view with negative strides
+        flipped = keras.tree.map_structure(lambda t: np.ascontiguousarray(t[::-1]), xp)
+        b = [keras.ops.convert_to_numpy(t)[::-1]
+             for t in keras.tree.flatten(self.model(flipped, training=False))]
         diffs = [float(np.max(np.abs(np.asarray(p, np.float64) - np.asarray(q, np.float64))))
                  for p, q in zip(a, b) if np.size(p)]
         diff = max(diffs) if diffs else 0.0
@@ -507,29 +603,20 @@ class DebuggerCallback(keras.callbacks.Callback):
                 fx.output_facts(np.asarray(a[0])) if a else None)
 
     def _snapshot_weights(self):
-        self._prev_weights = [np.array(v.numpy(), copy=True) for _, v in
+        self._prev_weights = [np.array(keras.ops.convert_to_numpy(v), copy=True) for _, v in
                               ki.kernel_variables(self.model)]
 
     # ------------------------------------------------------------ epoch end
 
     def on_epoch_end(self, epoch, logs=None):
-        if self._writer is None:  # on_train_begin not called (odd custom loops)
+        if self._writer is None:  # on_train_begin not called, or the debugger stopped writing
+            self._dropped += getattr(self, "_stopped", None) is not None
             return
-        logs = dict(logs or {})
-        for key in logs:
-            self._history.setdefault(key, [None] * self._n_epochs)
-        for key, series in self._history.items():
-            v = logs.get(key)
-            try:
-                v = float(v) if v is not None else None
-            except (TypeError, ValueError):
-                v = None
-            series.append(v)
-        self._n_epochs += 1
+        self._history.append(epoch, dict(logs or {}))
         doc = {
             "epoch": int(epoch),
             "epochs_planned": (self.params or {}).get("epochs"),
-            "history": {k: list(v) for k, v in self._history.items()},
+            **self._history.document(),
             "learning_rate": self._guard("learning_rate", ki.learning_rate, self.model),
             "grad_norms": None, "grad_norm_total": None, "probe_loss": None,
             "probe_loss_finite": None, "probe_output_std": None,
@@ -548,16 +635,47 @@ class DebuggerCallback(keras.callbacks.Callback):
         if self._model_pending:
             self._model_pending = False
             self._guard("model", self._log_model, self._complexity)
+        step = self._step(epoch)
         try:
-            with self._writer.as_default():
-                summary.training("training", doc, step=int(epoch))
+            self._write("training", "training", summary.training_document(doc), step)
         except Exception as exc:
             if self.strict:
                 raise
             self._errors.append(("training_record", exc))
-        self._flush_errors(int(epoch), int(epoch))
+        self._flush_errors(step, int(epoch))
         self._writer.flush()
         self._report()
+        self._check_landed("training", int(epoch))
+
+    def _check_landed(self, kind, epoch):
+        """Stop writing, said once, when what was just written is not in the run: TensorFlow's
+        writer drops events on a full or read-only log_dir with only its own log lines."""
+        if self.strict or self._writer is None:
+            return
+        mine = [e for e in self.records.get(kind) or []
+                if isinstance(e.get("value"), dict) and (epoch is None or
+                                                         e["value"].get("epoch") == epoch)]
+        if mine:
+            return
+        reason = "the records written are not in the event files"
+        check = tf.io.gfile.join(self.run_dir, ".nndebug_write_check")
+        try:  # the file system's own words, through the same layer the writer uses
+            with tf.io.gfile.GFile(check, "w") as f:
+                f.write("x" * 4096)
+        except Exception as exc:  # noqa: BLE001 - the OS reason is what we want to show
+            reason = _error_text(exc)
+        try:
+            tf.io.gfile.remove(check)
+        except Exception:  # noqa: BLE001 - not there, or not removable: nothing to add
+            pass
+        self._stopped = reason
+        try:
+            self._writer.close()
+        except Exception:  # noqa: BLE001 - closing a writer on a full disk fails too
+            pass
+        self._writer = None
+        print(f"[nndebug] ERROR log_dir {self.run_dir} is full or not writable: {reason}; the "
+              "debugger stopped writing, training goes on", file=sys.stderr, flush=True)
 
     def _checks_allow_probe(self) -> bool:
         """The probe runs each epoch unless train begin found it cannot (said once there)."""
@@ -566,7 +684,7 @@ class DebuggerCallback(keras.callbacks.Callback):
     def _update_ratio(self):
         if self._prev_weights is None:
             return None
-        now = [v.numpy() for _, v in ki.kernel_variables(self.model)]
+        now = [keras.ops.convert_to_numpy(v) for _, v in ki.kernel_variables(self.model)]
         if len(now) != len(self._prev_weights):  # built by the first batch: start from here
             self._prev_weights = [np.array(a, copy=True) for a in now]
             return None
@@ -578,7 +696,16 @@ class DebuggerCallback(keras.callbacks.Callback):
         return float(np.sqrt(num / den))
 
     def on_train_end(self, logs=None):
+        if getattr(self, "_stopped", None) is not None and self._dropped:
+            print(f"[nndebug] {self._dropped} later epoch(s) were not recorded "
+                  f"({self.run_dir}: {self._stopped})", file=sys.stderr, flush=True)
         if self._writer is not None:
             self._writer.flush()
             self._writer.close()
             self._writer = None
+            try:  # once, with every step: the per-epoch reads kept the latest only
+                self.records = reading.RunReader(self.run_dir).read(
+                    run=self.name, session=self._session["id"]).for_diagnosis()
+            except Exception:
+                if self.strict:
+                    raise

@@ -30,3 +30,13 @@ def run_demo(parser: argparse.ArgumentParser, run, argv=None, *, footer=None,
     seconds = time.perf_counter() - t0
     print(footer(args, seconds) if footer else f"{seconds:.0f} s")
     return rows
+
+
+def join(root, *parts) -> str:
+    """``root/part/...`` through TensorFlow's file system layer, so a ``gs://`` or
+    ``ram://`` log directory stays a URL (``pathlib`` would fold ``//`` into ``/``)."""
+    import os
+
+    import tensorflow as tf
+
+    return tf.io.gfile.join(os.fspath(root), *parts)

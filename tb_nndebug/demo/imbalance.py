@@ -15,11 +15,10 @@ Run: ``python -m tb_nndebug.demo.imbalance --logdir runs [--full] [--seed 0]``.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 
-from . import demo_parser, run_demo
+from . import demo_parser, join, run_demo
 
 GROUP = "imbalance"
 VARIANTS = ("as_is", "smote", "tomek", "capacity_guided")
@@ -95,7 +94,7 @@ def _write_records(run_dir, variant, X, y, X_res, y_res, resampling_args, random
 
     from .. import summary
 
-    writer = tf.summary.create_file_writer(str(Path(run_dir) / "debugger"))
+    writer = tf.summary.create_file_writer(join(run_dir, "debugger"))
     try:
         with writer.as_default():
             summary.run_info("run_info", {
@@ -148,14 +147,14 @@ def run(logdir, *, quick=True, random_state=0, progress=True) -> list[dict]:
     epochs, n_trials = SETTINGS[bool(quick)]
     X, y, _ = load_creditcard()
     (X_train, y_train), (X_val, y_val), (X_test, y_test) = _split(X, y, random_state)
-    group_dir = Path(logdir) / GROUP
+    group_dir = join(logdir, GROUP)
     rows = []
     for variant in VARIANTS:
         t0 = time.perf_counter()
         X_fit, y_fit, resampling_args = _resample(
             variant, X_train, y_train, n_trials=n_trials, random_state=random_state,
             progress=progress)
-        run_dir = group_dir / variant
+        run_dir = join(group_dir, variant)
         _write_records(run_dir, variant, X_train, y_train, X_fit, y_fit,
                        resampling_args, random_state)
         model = _build_model(X_fit.shape[1], random_state)

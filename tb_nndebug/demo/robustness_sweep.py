@@ -23,12 +23,11 @@ Run: ``python -m tb_nndebug.demo.robustness_sweep --logdir runs [--full] [--seed
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 
 from .._validation import check_option
-from . import demo_parser
+from . import demo_parser, join
 
 GROUP = "sweep"
 ARCHITECTURES = ("alexnet_like", "resnet_like")
@@ -133,7 +132,7 @@ def run(logdir, *, quick=True, random_state=0, progress=True, smoke=False,
         res = capacity_sweep(
             lambda level, build=build: build(shape, 10, target_bits=level * base_bits,
                                              random_state=random_state),
-            train, Xte, yte, n_levels=cfg["n_levels"], logdir=Path(logdir) / GROUP,
+            train, Xte, yte, n_levels=cfg["n_levels"], logdir=join(logdir, GROUP),
             architecture=arch, callbacks=callbacks, robustness_samples=cfg["attacked"],
             robustness_kwargs=cfg["robustness"], random_state=random_state,
             progress=progress)

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import inspect
 import os
-import shutil
 import time
 from dataclasses import dataclass
 from importlib import import_module
-from pathlib import Path
 
 from .._validation import check_int
-from . import demo_parser
+from . import demo_parser, join
 
 #: Demo groups in the order they run, and the module of each.
 GROUPS = ("table1", "sizing", "imbalance", "sweep", "bugzoo")
@@ -102,10 +100,12 @@ def run_group(group, logdir, *, quick=True, random_state=0, progress=True,
         for key, value in SMOKE_SUBSETS.get(group, {}).items():
             if key in params:
                 kwargs[key] = value
-    group_dir = Path(os.fspath(logdir)) / group
-    if group_dir.is_dir():
+    import tensorflow as tf
+
+    group_dir = join(logdir, group)
+    if tf.io.gfile.isdir(group_dir):
         # a re-run replaces the group's runs; appending would mix two runs' curves
-        shutil.rmtree(group_dir)
+        tf.io.gfile.rmtree(group_dir)
     start = time.perf_counter()
     rows = module.run(str(logdir), **kwargs)
     return GroupResult(group=group, rows=tuple(rows or ()),
@@ -145,8 +145,10 @@ def run(logdir, quick=True, only=None, random_state=0, progress=True, *,
 
     groups = check_groups(only)
     check_int(random_state, name="random_state", minimum=None)
-    logdir = Path(os.fspath(logdir))
-    logdir.mkdir(parents=True, exist_ok=True)
+    import tensorflow as tf
+
+    logdir = os.fspath(logdir)
+    tf.io.gfile.makedirs(logdir)
     start = time.perf_counter()
     results = []
     bar = tqdm(groups, desc="demo", unit="group", disable=not progress)

@@ -19,11 +19,9 @@ is the diagnosis's ``capacity.*`` finding read back from that run.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
-from . import demo_parser, run_demo
+from . import demo_parser, join, run_demo
 
 GROUP = "sizing"
 
@@ -70,14 +68,14 @@ def build_network(target_bits: int, dim: int, n_classes: int, random_state=0):
                       tolerance=None, random_state=random_state, name="mlp")
 
 
-def _write_run_info(run_dir: Path, doc: dict) -> None:
+def _write_run_info(run_dir: str, doc: dict) -> None:
     """run_info goes into the debugger run, written and closed before training so
     only one writer is ever open there."""
     import tensorflow as tf
 
     from .. import summary
 
-    writer = tf.summary.create_file_writer(str(run_dir / "debugger"))
+    writer = tf.summary.create_file_writer(join(run_dir, "debugger"))
     try:
         with writer.as_default():
             summary.run_info("run_info", doc, step=0)
@@ -129,7 +127,7 @@ def run(logdir, *, quick=True, random_state=0, progress=True, smoke=False) -> li
     (Xtr, ytr), (Xva, yva) = digits_task(n_train, random_state)
     complexity = dataset_complexity(Xtr, ytr)
     n_classes = len(np.unique(ytr))
-    group_dir = Path(logdir) / GROUP
+    group_dir = join(logdir, GROUP)
     rows = []
     for size, factor, figure in tqdm(sizes, desc="sizing", unit="net", disable=not progress,
                                      leave=False):
@@ -138,7 +136,7 @@ def run(logdir, *, quick=True, random_state=0, progress=True, smoke=False) -> li
         model.compile(optimizer=keras.optimizers.Adam(3e-3),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         bits = model_capacity(model).bits
-        run_dir = group_dir / size
+        run_dir = join(group_dir, size)
         hidden = int(model.warehouse.widths[0])
         _write_run_info(run_dir, {
             "experiment": GROUP, "size": size, "target_bits": target,
@@ -151,7 +149,7 @@ def run(logdir, *, quick=True, random_state=0, progress=True, smoke=False) -> li
         hist = model.fit(Xtr, ytr, validation_data=(Xva, yva), epochs=epochs, batch_size=16,
                          verbose=0, callbacks=[keras.callbacks.TensorBoard(str(run_dir)),
                                                debugger]).history
-        findings = diagnose(read_records(run_dir / "debugger"))
+        findings = diagnose(read_records(join(run_dir, "debugger")))
         val_loss = np.asarray(hist["val_loss"], dtype=float)
         rows.append({
             "size": size,

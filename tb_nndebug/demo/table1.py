@@ -26,11 +26,10 @@ holding a ``dataset`` record (complexity, CSG, balance, PCA projection) and a
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 
-from . import demo_parser, run_demo
+from . import demo_parser, join, run_demo
 
 GROUP = "table1"
 
@@ -212,7 +211,7 @@ def run(logdir=None, *, quick=True, random_state=0, progress=True, datasets=None
         row["csg_seconds"] = round(time.perf_counter() - t, 2)
         rows.append(row)
         if logdir is not None:
-            _log_run(Path(logdir) / GROUP / key, key, Xs, y, res, paper_row, note,
+            _log_run(join(logdir, GROUP, key), key, Xs, y, res, paper_row, note,
                      random_state)
     return rows
 

@@ -6,7 +6,7 @@ import numbers
 from collections.abc import Mapping
 
 from .._values import finite_or_none, get_path
-from ..records.lookup import primary_dataset
+from ..records.lookup import history_epochs, primary_dataset
 
 
 def num(value) -> float | None:
@@ -106,6 +106,27 @@ class RecordsView:
             return None, {}, None
         hist = t["value"].get("history")
         return t, hist if isinstance(hist, Mapping) else {}, t["step"]
+
+    def history_epochs(self) -> list[int]:
+        """The Keras epochs of the latest training record's history entries, in order."""
+        t, hist, _ = self.training()
+        if t is None:
+            return []
+        n = max((len(v) for v in hist.values() if isinstance(v, (list, tuple))), default=0)
+        return history_epochs(t["value"], n)
+
+    def epoch_at(self, i: int) -> int:
+        """The Keras epoch of history entry ``i`` (``i`` itself when the record says none)."""
+        epochs = self.history_epochs()
+        return epochs[i] if -len(epochs) <= i < len(epochs) else i
+
+    def epochs_trained(self) -> int:
+        """Epochs the history spans (more than its entries once a long one is thinned)."""
+        t, hist, _ = self.training()
+        if t is None:
+            return 0
+        n = num(t["value"].get("history_length"))
+        return int(n) if n is not None and n >= 0 else len(self.history_epochs())
 
     def chance_level(self) -> float | None:
         """Accuracy of always predicting the majority class (or 1/K without a dataset)."""

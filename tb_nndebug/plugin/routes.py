@@ -31,7 +31,9 @@ both read every stored step (the plugin maps them to a large number, since
 ``downsample=0`` would return nothing). Sampling always keeps a tag's latest
 step, and the latest ``training`` record carries the whole loss/accuracy
 history, so diagnosis and the ``/compare`` numbers are exact whatever the
-retention; only the per-step ``history`` lists shown in ``/report`` thin out.
+retention; only the per-step ``history`` lists shown in ``/report`` thin out
+(and ``/report`` carries at most ``REPORT_HISTORY_POINTS`` evenly spaced steps
+of each, marked ``history_thinned_from``: a 10,000-epoch run stays < 1 MB).
 Training curves are read from the scalars plugin with its own hint
 (``--samples_per_plugin=scalars=N``; 1000 per tag is TensorBoard's default).
 
@@ -52,6 +54,7 @@ from __future__ import annotations
 import collections
 import json
 import logging
+import posixpath
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -94,6 +97,8 @@ ALL_SAMPLES = 1_000_000
 SCALAR_SAMPLES = 1000
 #: How many full ``/report`` payloads to keep (each holds a run's record history).
 REPORT_CACHE_SIZE = 16
+#: Steps of each record's per-step ``history`` a ``/report`` carries at most.
+REPORT_HISTORY_POINTS = 500
 #: Upper bound on run names accepted in one ``/compare`` request.
 MAX_COMPARE_RUNS = 10_000
 _MAX_RUN_NAME = 4096
@@ -165,9 +170,14 @@ def _diagnose(records: Mapping, warnings: list) -> list[dict]:
         return []
 
 
-def analyse(run: str, series: Iterable[reading.Series]) -> _Analysis:
-    """Records, findings and warnings of one run from its raw series (the one reader's)."""
+def analyse(run: str, series: Iterable[reading.Series], cut: Sequence[str] = ()) -> _Analysis:
+    """Records, findings and warnings of one run from its raw series (the one reader's);
+    ``cut``: why event files of the run are truncated (see :func:`reading.truncated_files`)."""
     decoded = reading.decode_series(series, run=run)
+    if cut:
+        decoded = reading.Decoded(decoded.records, decoded.errors + [
+            {"run": run, "tag": None, "kind": None, "step": None, "error": why} for why in cut],
+            decoded.sessions, decoded.session)
     warnings = decoded.warnings
     findings = _diagnose(decoded.for_diagnosis(), warnings)
     return _Analysis(decoded.records, findings, warnings)
@@ -189,6 +199,7 @@ class DebuggerPlugin(base_plugin.TBPlugin):
     def __init__(self, context):
         """Keep the data provider and sampling hints of ``context`` (a ``TBContext``)."""
         self._data_provider = context.data_provider
+        self._logdir = context.logdir or None
         hints = context.sampling_hints or {}
         self._downsample = downsample_from_hint(hints.get(metadata.PLUGIN_NAME))
         scalar_hint = hints.get("scalars")
@@ -312,11 +323,12 @@ class DebuggerPlugin(base_plugin.TBPlugin):
         tags = listing.get(run)
         if not tags:
             raise _BadRequest(404, f"no debugger records for run {run!r}")
-        fp = _fingerprint(tags)
+        cut = self._truncated(run)
+        fp = (_fingerprint(tags), tuple(cut))
         analysis = self._cached_analysis(eid, run, fp)
         if analysis is None:
             data = self._read_tensors(ctx, eid, runs=[run])
-            analysis = analyse(run, _series(tags, data.get(run, {})))
+            analysis = analyse(run, _series(tags, data.get(run, {})), cut)
             self._store(eid, run, fp, analysis)
         last_step = max(int(ts.max_step) for ts in tags.values())
         series = self._group_curves(ctx, eid, run)
@@ -328,12 +340,23 @@ class DebuggerPlugin(base_plugin.TBPlugin):
             "run": run,
             "group": report.group_of(run),
             "last_step": last_step,
-            "records": analysis.records,
+            "records": report.thinned_histories(analysis.records, REPORT_HISTORY_POINTS),
             "findings": analysis.findings,
             "curves": {"series": series, "markers": report.markers(analysis.findings),
                        "source": source},
             "warnings": list(analysis.warnings),
         }
+
+    def _truncated(self, run: str) -> list[str]:
+        """Truncated event files of ``run`` when the logdir is a directory this process can
+        read (TensorBoard's loaders skip a cut-short record without a word); else none."""
+        if not self._logdir:
+            return []
+        parts = [p for p in run.replace("\\", "/").split("/") if p not in ("", ".")]
+        if any(p == ".." for p in parts):
+            return []
+        return reading.truncated_files(posixpath.join(self._logdir, *parts) if parts
+                                       else self._logdir)
 
     # -- reading -------------------------------------------------------------------
     def run_summaries(self, ctx, eid, runs: Sequence[str] | None = None) -> dict:

@@ -16,7 +16,7 @@ from .._values import finite_or_none as _finite
 from .._values import get_path as _get
 from ..diagnosis import SEVERITIES, count_by_severity, worst_severity
 from ..records import contract as metadata
-from ..records.lookup import primary_dataset
+from ..records.lookup import history_epochs, primary_dataset
 
 #: Keras's TensorBoard callback writes per-epoch scalars as ``epoch_<metric>``
 #: into ``<log_dir>/train`` and ``<log_dir>/validation`` (Keras 3.15 also
@@ -90,21 +90,45 @@ def curves_from_training(records: Mapping, run: str) -> list[dict]:
     """Fallback curves from the latest ``training`` record's history.
 
     ``loss`` becomes metric ``loss`` of split ``train``, ``val_loss`` metric
-    ``loss`` of split ``validation``; points are ``[epoch, value]`` with
-    missing (``null``) values dropped.
+    ``loss`` of split ``validation``; points are ``[epoch, value]`` (Keras's
+    epochs, the record's ``history_epochs``) with missing (``null``) values dropped.
     """
     doc = latest(records, metadata.KIND_TRAINING)
     history = doc.get("history") if isinstance(doc, dict) else None
     if not isinstance(history, dict):
         return []
     out = []
+    n = max((len(v) for v in history.values() if isinstance(v, list)), default=0)
+    epochs = history_epochs(doc, n)
     for key, values in history.items():
         if not isinstance(values, list):
             continue
         split, metric = ("validation", key[4:]) if key.startswith("val_") else ("train", key)
-        pts = [[i, _finite(v)] for i, v in enumerate(values) if _finite(v) is not None]
+        pts = [[epochs[i], _finite(v)] for i, v in enumerate(values)
+               if i < n and _finite(v) is not None]
         out.append({"run": run, "tag": key, "metric": metric, "split": split, "points": pts})
     out.sort(key=lambda c: (c["metric"], c["split"]))
+    return out
+
+
+def thinned_histories(records: Mapping, limit: int) -> dict:
+    """``records`` with each entry's per-step ``history`` cut to at most ``limit`` evenly
+    spaced steps, the first and the latest kept (a 10,000-epoch run's ``/report`` stays
+    small; the diagnosis has already read the latest documents, which carry the loss
+    history in full)."""
+    out = {}
+    for kind, entries in records.items():
+        if not isinstance(entries, list):
+            out[kind] = entries
+            continue
+        out[kind] = []
+        for e in entries:
+            hist = e.get("history") if isinstance(e, Mapping) else None
+            if isinstance(hist, list) and len(hist) > limit > 1:
+                step = (len(hist) - 1) / (limit - 1)
+                e = dict(e, history=[hist[round(i * step)] for i in range(limit)],
+                         history_thinned_from=len(hist))
+            out[kind].append(e)
     return out
 
 

@@ -415,12 +415,78 @@ def run_info_document(doc) -> dict:
     return _check_free_document(doc, kind=contract.KIND_RUN_INFO)
 
 
-def _error_text(err) -> str:
+#: A diagnostic error's ``error``: its first line, cut to this many characters.
+MAX_ERROR_CHARS = 300
+#: A diagnostic error's ``detail`` (the rest: traceback, graph trace) is cut to this many.
+MAX_DETAIL_CHARS = 8192
+
+
+def _cut_middle(text: str, limit: int) -> str:
+    """``text`` within ``limit`` characters, its middle cut out (a traceback's first and
+    last frames say the most)."""
+    if len(text) <= limit:
+        return text
+    marker = "\n… ({:,} characters cut) …\n"
+    keep = limit - len(marker.format(len(text)))
+    head, tail = keep // 2, keep - keep // 2
+    return text[:head] + marker.format(len(text) - keep) + text[len(text) - tail:]
+
+
+def _error_text(err) -> tuple[str, str | None]:
+    """``(error, detail)`` of a failure: its first line (``Type: message`` for an
+    exception), cut to :data:`MAX_ERROR_CHARS`, and the rest — the further lines, a long
+    first line whole, an exception's traceback — cut to :data:`MAX_DETAIL_CHARS`, or None."""
+    import re
+    import traceback
+
     if isinstance(err, BaseException):
-        return f"{type(err).__name__}: {err}"
-    if isinstance(err, str):
-        return err
-    raise TypeError(f"error must be an exception or a string, got {type(err).__name__}")
+        text = f"{type(err).__name__}: {err}"
+        trace = traceback.format_tb(err.__traceback__) if err.__traceback__ else []
+    elif isinstance(err, str):
+        text, trace = err, []
+    else:
+        raise TypeError(f"error must be an exception or a string, got {type(err).__name__}")
+    text = re.sub(r"\x1b\[[0-9;]*m", "", text).strip()  # Keras colours its messages
+    first, _, rest = text.partition("\n")
+    first, rest = first.strip(), rest.strip("\n")
+    message = _wrapped_message(first, rest)
+    if message != first or len(first) > MAX_ERROR_CHARS:
+        rest = text  # the detail keeps what the message leaves out
+        first = message if len(message) <= MAX_ERROR_CHARS else \
+            message[:MAX_ERROR_CHARS - 1] + "…"
+    if trace:
+        rest = (rest + "\n\n" if rest else "") + "Traceback (most recent call last):\n" + \
+            "".join(trace).rstrip("\n")
+    return first, (_cut_middle(rest, MAX_DETAIL_CHARS) if rest.strip() else None)
+
+
+def _wrapped_message(first: str, rest: str) -> str:
+    """The message Keras and TensorFlow wrap: ``Exception encountered when calling
+    X.call().`` and ``Graph execution error:`` only announce it, further down (after the
+    graph's node trace)."""
+    import re
+
+    kind, sep, head = first.rpartition(": ") if ": " in first else ("", "", first)
+    prefix = kind + sep
+    lines = [ln.strip() for ln in rest.splitlines()]
+    call = re.fullmatch(r"Exception encountered when calling (\S+?)\.?", head)
+    if call and any(lines):
+        return f"{prefix}{next(ln for ln in lines if ln)} (in {call.group(1)})"
+    if head == "Graph execution error:":
+        files = [i for i, ln in enumerate(lines) if ln.startswith('File "')]
+        after = [ln for ln in lines[files[-1] + 1 if files else 0:]
+                 if ln and not ln.startswith("[[") and not ln.startswith("Detected at node")]
+        if after:
+            return f"{prefix}{after[0]} (graph execution)"
+    return first
+
+
+def _error_item(diagnostic: str, err, epoch) -> dict:
+    error, detail = _error_text(err)
+    item = {"diagnostic": diagnostic, "error": error, "epoch": epoch}
+    if detail is not None:
+        item["detail"] = detail
+    return item
 
 
 def diagnostic_error_document(diagnostic, error, *, epoch=None, errors=None) -> dict:
@@ -439,20 +505,40 @@ def diagnostic_error_document(diagnostic, error, *, epoch=None, errors=None) -> 
     Returns
     -------
     dict
-        ``{"diagnostic", "error", "epoch", "errors": [{"diagnostic", "error", "epoch"}, ...]}``.
+        ``{"diagnostic", "error", "epoch", "errors": [{"diagnostic", "error", "epoch"}, ...]}``:
+        ``error`` is the failure's first line (at most :data:`MAX_ERROR_CHARS`
+        characters); an item whose failure says more (further lines, a traceback) also
+        carries ``detail`` (at most :data:`MAX_DETAIL_CHARS`), and the document the
+        first item's.
+
+    Raises
+    ------
+    ValueError
+        If ``diagnostic`` is not a non-empty string.
+    TypeError
+        If ``epoch`` is not an integer or None, or an error neither an exception nor a
+        string.
+
+    Examples
+    --------
+    >>> doc = diagnostic_error_document("dead_units", "ValueError: no ReLU\\n  at layer 3")
+    >>> doc["error"], doc["detail"]
+    ('ValueError: no ReLU', '  at layer 3')
     """
     if not isinstance(diagnostic, str) or not diagnostic:
         raise ValueError(f"diagnostic must be a non-empty string, got {diagnostic!r}")
     if epoch is not None and (isinstance(epoch, bool) or not isinstance(epoch, numbers.Integral)):
         raise TypeError(f"epoch must be an integer or None, got {type(epoch).__name__}")
     epoch = None if epoch is None else int(epoch)
-    all_errors = [{"diagnostic": diagnostic, "error": _error_text(error), "epoch": epoch}]
+    all_errors = [_error_item(diagnostic, error, epoch)]
     for item in errors or []:
         d, e, *at = item  # (diagnostic, error) or (diagnostic, error, epoch)
-        all_errors.append({"diagnostic": str(d), "error": _error_text(e),
-                           "epoch": at[0] if at else epoch})
-    return {"diagnostic": diagnostic, "error": all_errors[0]["error"], "epoch": epoch,
-            "errors": all_errors}
+        all_errors.append(_error_item(str(d), e, at[0] if at else epoch))
+    doc = {"diagnostic": diagnostic, "error": all_errors[0]["error"], "epoch": epoch,
+           "errors": all_errors}
+    if "detail" in all_errors[0]:
+        doc["detail"] = all_errors[0]["detail"]
+    return doc
 
 
 

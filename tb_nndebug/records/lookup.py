@@ -25,3 +25,15 @@ def primary_dataset(entries: Sequence[Mapping]) -> Mapping | None:
         if not str(e.get("tag", "")).lower().startswith(HELD_OUT_PREFIXES):
             return e
     return entries[0]
+
+
+def history_epochs(doc: Mapping, n: int) -> list[int]:
+    """The Keras epochs of a training document's ``n`` history entries: its
+    ``history_epochs`` when they fit, else consecutive epochs ending at its ``epoch``."""
+    epochs = doc.get("history_epochs")
+    if isinstance(epochs, list) and len(epochs) == n and all(
+            isinstance(e, int) and not isinstance(e, bool) for e in epochs):
+        return list(epochs)
+    last = doc.get("epoch")
+    last = last if isinstance(last, int) and not isinstance(last, bool) else n - 1
+    return list(range(last - n + 1, last + 1))

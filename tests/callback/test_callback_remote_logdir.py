@@ -59,3 +59,19 @@ def test_summary_api_and_cli_on_a_ram_url_write_nothing_locally(tmp_path, monkey
     assert read_records("ram://nndebug-remote/api/run")["balance"][0]["value"]["counts"]
     cli = read_records("ram://nndebug-remote/cli/digits/debugger")
     assert cli["dataset"][0]["value"]["n_samples"] == 300
+
+
+@pytest.mark.training
+@pytest.mark.parametrize("group", ["table1", "sizing"])
+def test_the_demo_on_a_ram_url_writes_nothing_locally(tmp_path, monkeypatch, group):
+    from tb_nndebug.demo.run import run
+    from tb_nndebug.records.reading import find_runs
+
+    monkeypatch.chdir(tmp_path)
+    logdir = f"ram://nndebug-remote/demo-{group}"
+    run(logdir, only=[group], smoke=True, progress=False)
+    run(logdir, only=[group], smoke=True, progress=False)  # a re-run replaces the group
+    assert list(tmp_path.iterdir()) == []
+    runs = find_runs(logdir)
+    assert runs and all(r.startswith(logdir + "/" + group) for r in runs)
+    assert all(read_records(r) for r in runs)

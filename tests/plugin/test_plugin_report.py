@@ -92,3 +92,35 @@ def test_compare_row_prefers_the_train_dataset_and_falls_back_to_balance_records
     assert row["expected_bits"] == 100 and row["max_bits"] == 500 and row["ratio"] == 2.5
     assert row["verdict"] == "matched" and row["imbalance_ratio"] == 1.5
     assert row["counts"]["ok"] == 1 and row["worst"] == "ok"
+
+
+def test_report_thins_a_long_per_step_history_to_a_bounded_even_sample():
+    from tb_nndebug.plugin import views
+    from tb_nndebug.plugin.routes import REPORT_HISTORY_POINTS
+
+    hist = [{"step": s, "value": {"epoch": s}} for s in range(10_000)]
+    records = {"training": [{"tag": "training", "step": 9_999, "value": {}, "history": hist}],
+               "model": [{"tag": "model", "step": 0, "value": {}}]}
+    (entry,) = views.thinned_histories(records, REPORT_HISTORY_POINTS)["training"]
+    steps = [h["step"] for h in entry["history"]]
+    assert len(steps) == REPORT_HISTORY_POINTS and steps[0] == 0 and steps[-1] == 9_999
+    assert steps == sorted(set(steps)) and entry["history_thinned_from"] == 10_000
+    assert records["training"][0]["history"] is hist  # the cached analysis is not changed
+
+
+def test_the_tab_says_an_event_file_is_truncated(tmp_path):
+    import tensorflow as tf
+    from plugin_client import ROUTE, make_client
+
+    from tb_nndebug.records import writers
+
+    run_dir = tmp_path / "exp" / "debugger"
+    with tf.summary.create_file_writer(str(run_dir)).as_default():
+        for e in range(3):
+            writers.write_document("training", "training", {"epoch": e, "history": {}}, step=e)
+    (path,) = [p for p in run_dir.iterdir() if "tfevents" in p.name]
+    path.write_bytes(path.read_bytes()[:-5])
+    client, _ = make_client(tmp_path)
+    body = json.loads(client.get(f"{ROUTE}/report?run=exp/debugger").get_data())
+    (f,) = [f for f in body["findings"] if f["id"] == "record.unsupported"]
+    assert "truncated" in f["title"] and any("truncated" in w for w in body["warnings"])

@@ -4,14 +4,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..registry import Found, Threshold, rule
-from ..view import num
+from ..view import num, series
 
 
 @rule("model.linear_hidden", severities=("warning",), panel="layers", order=40,
       fires_when="a hidden Dense/Conv layer has no activation (UMLAUT)")
 def linear_hidden(R, T):
     c = R.checks()
-    linear = [str(n) for n in ((c["value"].get("linear_hidden_layers") if c else None) or [])]
+    linear = [str(n) for n in (series(c["value"], "linear_hidden_layers") if c else [])]
     if linear:
         yield Found(
             "warning",

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..registry import Found, Threshold, rule
-from ..view import num
+from ..view import num, series
 
 
 def balance_docs(R) -> list[tuple[str, dict, int | None]]:
@@ -61,7 +61,7 @@ def imbalanced(R, T):
 def rare_class(R, T):
     for tag, b, step in balance_docs(R):
         props = b.get("proportions") if isinstance(b.get("proportions"), Mapping) else {}
-        rare = [str(c) for c in (b.get("rare_classes") or [])]
+        rare = [str(c) for c in series(b, "rare_classes")]
         if not rare and props:
             rare = [str(k) for k, p in props.items()
                     if num(p) is not None and num(p) < T["fraction"]]

@@ -135,7 +135,7 @@ def _run_evidence(R, T, share_key):
     train = finite_series(hist, key)
     val = finite_series(hist, "val_" + key) if key else []
     chance = R.chance_level()
-    n_epochs = len(series(hist, "loss")) or len(train)
+    n_epochs = R.epochs_trained() or len(train)
     planned = num(t["value"].get("epochs_planned"))
     enough = n_epochs >= 2 and (planned is None or n_epochs >= T["training.underfitting.after"]
                                 * planned)

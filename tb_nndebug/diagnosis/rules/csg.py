@@ -29,7 +29,7 @@ def _worst_pair(overlap, classes):
         def name(i):
             return str(classes[i]) if i < len(classes) else str(i)
         return [name(pair[0]), name(pair[1])]
-    except (TypeError, IndexError):
+    except (TypeError, IndexError, KeyError):  # an overlap that is not a K×K list
         return None
 
 
@@ -104,7 +104,7 @@ def high_overlap(R, T):
         return
     ev = {"csg": score, "normalized": norm, "n_classes": int(k),
           "embedding": get(d["value"], "csg", "embedding"), "dataset": d["tag"]}
-    pair = _worst_pair(get(d["value"], "csg", "overlap"), d["value"].get("classes") or [])
+    pair = _worst_pair(get(d["value"], "csg", "overlap"), series(d["value"], "classes"))
     if pair:
         ev["most_confused"] = pair
     dropped, sampled = _dropped(csg_doc)

@@ -33,7 +33,7 @@ def _overfit_signal(R, T):
     if not (recent >= best_val and last_train < train_at_best
             and (rise > T[_OVER + "rise"] or gap > T[_OVER + "gap"])):
         return None
-    return {"best_epoch": best_i, "best_val_loss": best_val, "val_loss": last_val,
+    return {"best_epoch": R.epoch_at(best_i), "best_val_loss": best_val, "val_loss": last_val,
             "recent_best_val_loss": recent, "rise": rise, "train_loss": last_train,
             "train_loss_at_best": train_at_best, "gap": gap, "step": step,
             "probe_loss": num(t["value"].get("probe_loss"))}
@@ -180,7 +180,7 @@ def underfitting(R, T):
     if not acc or chance is None:
         return
     planned = num(t["value"].get("epochs_planned"))
-    n_epochs = len(series(hist, "loss")) or len(acc)
+    n_epochs = R.epochs_trained() or len(acc)
     enough = n_epochs >= 2 and (planned is None or n_epochs >= T["after"] * planned)
     limit = chance + T["margin"] * (1 - chance)
     if enough and max(acc) <= limit:
@@ -256,7 +256,7 @@ def suspicious_validation(R, T):
     if stochastic and last[2] < T["dropout_min_epoch"] - 1:
         return  # train accuracy measured with dropout on, early: expected to lag
     n = validation_size(R)
-    ev = {"train_accuracy": last[0], "val_accuracy": last[1], "epoch": last[2],
+    ev = {"train_accuracy": last[0], "val_accuracy": last[1], "epoch": R.epoch_at(last[2]),
           "stochastic_layers": stochastic, "n_val": n, "min_samples": int(T["min_samples"])}
     small = False
     if n is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..registry import Found, Threshold, rule
-from ..view import num
+from ..view import num, series
 
 _VANISH = "training.vanishing_gradients."
 
@@ -23,7 +23,7 @@ def gradient_profile(R, T):
     t, _, step = R.training()
     if t is None:
         return None
-    every = [g for g in (t["value"].get("grad_norms") or []) if isinstance(g, Mapping)]
+    every = [g for g in series(t["value"], "grad_norms") if isinstance(g, Mapping)]
     # layers of weights (kernels, tables) only: a BatchNorm's scale is not "the first layer";
     # a layer the loss does not reach (norm None, no "nonfinite") has nothing to compare
     norms = [g for g in every if g.get("weighted", True) is not False
@@ -114,7 +114,7 @@ def dead_units(R, T):
     t, _, step = R.training()
     if t is None:
         return
-    dead = [d for d in (t["value"].get("dead_units") or []) if isinstance(d, Mapping)]
+    dead = [d for d in series(t["value"], "dead_units") if isinstance(d, Mapping)]
     bad = [d for d in dead if (num(d.get("fraction")) or 0.0) > T["fraction"]]
     if not bad:
         return

@@ -5,7 +5,7 @@ import math
 from collections.abc import Mapping
 
 from ..registry import Found, Threshold, rule
-from ..view import num
+from ..view import num, series
 from .loss import loss_facts, loss_kind
 
 
@@ -82,7 +82,7 @@ def _large(R, T, ws, step):
 
 def _layer_grad(R, layer) -> float | None:
     t, _, _ = R.training()
-    for g in ((t["value"].get("grad_norms") or []) if t else []):
+    for g in (series(t["value"], "grad_norms") if t else []):
         if isinstance(g, Mapping) and g.get("layer") == layer:
             return num(g.get("norm"))
     return None

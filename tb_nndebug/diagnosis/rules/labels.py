@@ -34,9 +34,11 @@ def labels_not_labels(R, T):
     if kind == "sparse_ce":
         frac = _fractional(cdoc, tg)
         if frac is not None:
+            known = frac["min"] is not None and frac["max"] is not None
             yield Found(
                 "error",
-                f"Fractional labels under {lname}: {frac['min']:g}..{frac['max']:g}",
+                f"Fractional labels under {lname}"
+                + (f": {frac['min']:g}..{frac['max']:g}" if known else ""),
                 dict(frac, loss=lname),
                 "Pass the integer class indices 0..K-1 (check for a division such as y / 255 "
                 "or a scaler applied to y): sparse cross-entropy casts labels to integers, so "

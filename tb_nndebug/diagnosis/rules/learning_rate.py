@@ -18,6 +18,8 @@ def _loss_facts(R):
     t, hist, step = R.training()
     doc = t["value"]
     loss = series(hist, "loss")
+    if not all(num(v) is not None or is_nonfinite(v) for v in loss):
+        loss = []  # a loss history holding text or objects is unreadable: absent
     c = R.checks()
     initial = num(c["value"].get("initial_loss")) if c else None
     ev = {"learning_rate": num(doc.get("learning_rate")), "loss": loss[-10:],
@@ -41,7 +43,7 @@ def _falling(finite, initial, weighted):
     return None
 
 
-def _diverging(T, doc, finite, initial, weighted, ev):
+def _diverging(T, doc, finite, initial, weighted, ev, epochs):
     """The title of a diverging loss, or None. Like is compared with like: with sample
     weights the Keras loss is never set against the unweighted untrained probe loss."""
     falling = _falling(finite, initial, weighted)
@@ -59,11 +61,17 @@ def _diverging(T, doc, finite, initial, weighted, ev):
                     "training)")
     if (initial is None or weighted) and len(finite) >= 2 and finite[0] > 0 \
             and last > ratio * finite[0]:
-        return f"Loss is diverging ({last:.3g} now vs {finite[0]:.3g} at epoch 0)"
-    return _unstable(T, finite, initial, weighted, ev)
+        return (f"Loss is diverging ({last:.3g} now vs {finite[0]:.3g} at epoch "
+                f"{_epoch(epochs, 0)})")
+    return _unstable(T, finite, initial, weighted, ev, epochs)
 
 
-def _unstable(T, finite, initial, weighted, ev):
+def _epoch(epochs, i):
+    """The Keras epoch of history entry ``i``."""
+    return epochs[i] if i < len(epochs) else i
+
+
+def _unstable(T, finite, initial, weighted, ev, epochs):
     """A first epoch far above the untrained loss, or a training loss that climbed back well
     above its best (the Keras losses among themselves, so weights and modes cancel): steps
     too large for the valley they are in."""
@@ -77,7 +85,7 @@ def _unstable(T, finite, initial, weighted, ev):
             and finite[-1] >= T[_HIGH + "rebound"] * finite[best]:
         ev["rebound"] = finite[-1] / finite[best]
         return (f"Loss climbed back to {finite[-1]:.3g}, {ev['rebound'] - 1:.0%} above its best "
-                f"{finite[best]:.3g} (epoch {best})")
+                f"{finite[best]:.3g} (epoch {_epoch(epochs, best)})")
     return None
 
 
@@ -126,6 +134,8 @@ def _too_high(R, T):
     doc, _, step, loss, initial, ev = _loss_facts(R)
     bad = [i for i, v in enumerate(loss) if is_nonfinite(v)]
     if bad or doc.get("probe_loss_finite") is False:
+        epochs = R.history_epochs()
+        bad = [_epoch(epochs, i) for i in bad]
         ev["nonfinite_epochs"] = bad
         where = f"at epoch {bad[0]}" if bad else "on the probe batch"
         return Found("error", f"Loss became NaN/Inf {where}", ev, _HIGH_ADVICE, step)
@@ -133,13 +143,17 @@ def _too_high(R, T):
     if not finite:
         return None
     weighted = _weighted(R)
-    title = _diverging(T, doc, finite, initial, weighted, ev)
+    title = _diverging(T, doc, finite, initial, weighted, ev, R.history_epochs())
     if title is not None:
         # certain only when training left the model far worse than its random start
         ref = initial if initial is not None and initial > 0 and not weighted else None
         far = ref is not None and len(finite) >= 2 and finite[-1] >= T[_HIGH + "error_ratio"] * ref
         return Found("error" if far else "warning", title, ev, _HIGH_ADVICE, step)
-    diffs = [(b - a) / abs(a) for a, b in itertools.pairwise(finite) if a != 0]
+    epochs = R.history_epochs()
+    steps = itertools.pairwise(zip(epochs, finite)) if len(epochs) == len(finite) else (
+        ((i, a), (i + 1, b)) for i, (a, b) in enumerate(itertools.pairwise(finite)))
+    # consecutive epochs only: a long history's thinned early part is not epoch-to-epoch
+    diffs = [(b - a) / abs(a) for (ea, a), (eb, b) in steps if a != 0 and eb == ea + 1]
     swings = sum(1 for d in diffs if d > T[_HIGH + "rise"])
     if len(diffs) >= 3 and swings >= 2 and swings >= T[_HIGH + "swing_fraction"] * len(diffs):
         ev["rises"] = swings

@@ -5,14 +5,14 @@ import itertools
 from collections.abc import Mapping
 
 from ..registry import Found, Threshold, rule
-from ..view import is_nonfinite, num, series, train_accuracies
+from ..view import num, series, train_accuracies
 
 _NOT_LEARNING = "training.not_learning."
 
 
 def _no_gradient(doc) -> bool:
     """Every gradient norm exactly 0 (or absent) and the weights did not move this epoch."""
-    norms = [g for g in (doc.get("grad_norms") or []) if isinstance(g, Mapping)]
+    norms = [g for g in series(doc, "grad_norms") if isinstance(g, Mapping)]
     if not norms or any(num(g.get("norm")) not in (None, 0.0) for g in norms):
         return False
     total = num(doc.get("grad_norm_total"))
@@ -43,9 +43,11 @@ def no_gradient(R, T) -> dict | None:
     frozen = _frozen(R, t["value"], loss)
     if not frozen and not _no_gradient(t["value"]):
         return None
-    if not loss or any(is_nonfinite(v) for v in loss) or t["value"].get("probe_loss_finite") \
+    # a NaN loss is lr_too_high's (its gradients are not "zero"); text or objects in it
+    # make it unreadable
+    if not loss or any(num(v) is None for v in loss) or t["value"].get("probe_loss_finite") \
             is False:
-        return None  # a NaN loss is lr_too_high's (its gradients are not "zero")
+        return None
     if float(loss[-1]) <= T[_NOT_LEARNING + "loss_floor"]:
         return None  # nothing left to learn: zero gradients there are convergence
     epochs = sorted({e["step"] for e in R.entries("training")
@@ -54,7 +56,7 @@ def no_gradient(R, T) -> dict | None:
     while since - 1 in epochs:
         since -= 1
     return {"grad_norms": [{"layer": g.get("layer"), "norm": num(g.get("norm"))}
-                           for g in (t["value"].get("grad_norms") or [])
+                           for g in series(t["value"], "grad_norms")
                            if isinstance(g, Mapping)],
             "trainable_weights": 0 if frozen else None,
             "grad_norm_total": num(t["value"].get("grad_norm_total")),
