@@ -55,6 +55,7 @@ _INIT_CONSTRAINTS = {
     "strict": Bool(),
     "projection": Bool(),
     "max_samples": Int(minimum=1),
+    "full_pass": Bool(),
 }
 
 
@@ -146,6 +147,16 @@ class DebuggerCallback(keras.callbacks.Callback):
     max_samples : int, default=20000
         At most this many samples are read from the data (fewer when they
         would exceed the 256 MB budget).
+    full_pass : bool, default=True
+        When ``train_data`` holds more than was read, measure the complexity
+        (the bits the dataset needs grow with its size) and the class balance
+        of all of it in one streaming pass at train begin: 16 bytes kept per
+        sample, at most
+        :data:`~tb_nndebug.callback.samples.WHOLE_PASS_MAX_SAMPLES`, a progress
+        bar on stderr when the pass takes over a second (and ``verbose``). A
+        generator cannot be read twice: its first samples are measured, and
+        the run says so. The CSG, projection and input range are always those
+        of the sample.
     random_state : int, default=0
         Seeds the probe batch, CSG sampling and the projection.
 
@@ -171,11 +182,12 @@ class DebuggerCallback(keras.callbacks.Callback):
 
     def __init__(self, log_dir, train_data=None, validation_data=None, *, name="debugger",
                  batch_size=256, verbose=1, strict=False, thresholds=None, csg=True,
-                 projection=True, max_samples=20000, random_state=0):
+                 projection=True, max_samples=20000, full_pass=True, random_state=0):
         super().__init__()
         p = check_params(dict(log_dir=log_dir, name=name, batch_size=batch_size,
                               verbose=verbose, strict=strict, projection=projection,
-                              max_samples=max_samples), _INIT_CONSTRAINTS)
+                              max_samples=max_samples, full_pass=full_pass),
+                         _INIT_CONSTRAINTS)
         self.log_dir, self.name, self.batch_size = p["log_dir"], p["name"], p["batch_size"]
         self.verbose, self.strict = verbose, strict
         diagnosis.resolve_thresholds(thresholds)
@@ -184,12 +196,17 @@ class DebuggerCallback(keras.callbacks.Callback):
         self.csg = csg
         self.projection = projection
         self.max_samples = p["max_samples"]
+        self.full_pass = p["full_pass"]
         check_random_state(random_state)
         self.random_state = random_state
         self._train = take_samples(train_data, name="train_data", max_samples=self.max_samples,
                                    random_state=random_state)
         self._val = take_samples(validation_data, name="validation_data",
                                  max_samples=self.max_samples, random_state=random_state)
+        # read again, whole, at train begin when only a sample was read (a generator is
+        # consumed: never kept)
+        self._train_source = train_data if self._train is not None and not self._train.whole \
+            and not hasattr(train_data, "__next__") else None
         self.run_dir = tf.io.gfile.join(self.log_dir, self.name)  # a URL stays a URL
         self.records: dict = {}
         self.findings: list = []
@@ -381,6 +398,8 @@ class DebuggerCallback(keras.callbacks.Callback):
         doc = summary.dataset_document(
             tag, X, labels, csg=csg, projection=self.projection and full,
             random_state=self.random_state, **kwargs)
+        if full and not samples.whole:
+            self._measure_whole(tag, doc, samples)
         self._write("dataset", tag, doc, self._session["first_step"])
         for name, other in heads:  # the other heads' labels: their balance and complexity
             more = summary.dataset_document(f"{tag}_{name}", X, other, csg=False,
@@ -391,6 +410,42 @@ class DebuggerCallback(keras.callbacks.Callback):
             expected_bits=c["expected_bits"], expected_bits_exact=c["expected_bits_exact"],
             max_bits=c["max_bits"], thresholds=c["thresholds"], dim=doc["dim"],
             n_samples=doc["n_samples"], n_classes=doc["n_classes"], energy=c["energy"])
+
+    def _measure_whole(self, tag, doc, samples):
+        """Put the complexity and balance of all of ``train_data`` (one streaming pass) into
+        the sample's dataset record ``doc``; or say once why the sample's stand."""
+        from .samples import measure_whole
+
+        doc["sample"] = {"n": samples.n, "limited_by": samples.limited_by, "whole_pass": False}
+        why, result = None, None
+        if not self.full_pass:
+            why = "full_pass=False"
+        elif self._train_source is None:
+            why = "a generator cannot be read a second time"
+        else:
+            try:
+                result, why = measure_whole(self._train_source, name="train_data",
+                                            progress=self.verbose > 0)
+            except Exception as exc:  # noqa: BLE001 - the sample's measures stand
+                why = f"the pass failed: {_error_text(exc)}"
+        if result is None:
+            self._skipped.append({"what": "whole-data complexity", "reason": (
+                f"complexity and class balance are those of the {samples.n:,} samples read "
+                f"(stopped by {samples.limited_by}), not of all of train_data: {why}"),
+                "advice": "Nothing is wrong with the model for this. To measure all of the "
+                          "data, pass train_data as arrays, a finite tf.data.Dataset or a "
+                          "keras.utils.PyDataset (read again without changing fit)."})
+            return
+        c = result.complexity
+        doc["complexity"] = {"expected_bits": int(c.expected_bits),
+                             "expected_bits_exact": float(c.expected_bits_exact),
+                             "max_bits": int(c.max_bits), "thresholds": int(c.thresholds),
+                             "energy": c.energy}
+        labels = np.repeat(np.asarray(result.classes), result.class_counts)
+        balance = summary.balance_document(tag, labels)
+        doc["balance"] = {k: v for k, v in balance.items() if k not in ("name", "stage")}
+        doc["n_samples"] = int(result.n)
+        doc["sample"]["whole_pass"] = True
 
     def _fit_args(self):
         """``class_weight``, ``sample_weight`` and ``batch_size`` of the running ``fit``:

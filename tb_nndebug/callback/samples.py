@@ -130,9 +130,12 @@ def _how_many(n: int, per_sample: float, max_samples: int, budget_bytes: int) ->
 
 
 def _subset(tree, idx):
+    from ..measures._chunks import take_rows
+
     if tree is None:
         return None
-    return _tree().map_structure(lambda leaf: None if leaf is None else leaf[idx], tree)
+    take = take_rows if isinstance(idx, np.ndarray) else (lambda leaf, sl: leaf[sl])
+    return _tree().map_structure(lambda leaf: None if leaf is None else take(leaf, idx), tree)
 
 
 def _concatenate(batches):
@@ -308,3 +311,95 @@ def single(tree):
 
 def is_numeric(arr) -> bool:
     return arr.dtype != object and (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool)
+
+
+#: Most samples one whole pass reads from a stream (16 bytes each are kept: 160 MB); a
+#: longer stream is measured on its first this-many samples.
+WHOLE_PASS_MAX_SAMPLES = 10_000_000
+
+
+class Whole(NamedTuple):
+    """The measures of all of a ``train_data`` (:func:`measure_whole`)."""
+
+    complexity: Any
+    classes: tuple
+    class_counts: tuple
+    n: int
+
+
+def measure_whole(data, *, name: str, progress: bool = False) -> tuple[Whole | None, str | None]:
+    """``(Whole, None)``: the complexity and class counts of *all* of ``data``, read without
+    changing what ``fit`` computes and keeping about 16 bytes per sample; or ``(None, why
+    not)``.
+
+    Arrays are measured in place (a memory-mapped one is read with ``pread`` in 16 MB
+    chunks, never mapped whole); a ``tf.data.Dataset`` is streamed through its fixed-seed
+    copy (as :func:`take_samples` reads it); a ``PyDataset`` is indexed. A generator cannot
+    be read twice, an endless ``tf.data`` pipeline has no end, and several inputs or targets
+    have no single ``(x, y)``: each gives ``None`` and why.
+    """
+    import keras
+    import tensorflow as tf
+
+    from ..measures.streaming import scan
+
+    if isinstance(data, (tuple, np.ndarray, dict)) or _is_tensor(data):
+        return _whole_arrays(data, name=name)
+    if isinstance(data, tf.data.Dataset):
+        if int(data.cardinality()) == int(tf.data.INFINITE_CARDINALITY):
+            return None, "the tf.data pipeline repeats forever"
+        copy = _detached_copy(data)
+        if copy is None:
+            return None, "the tf.data pipeline cannot be copied"
+        elements = copy.as_numpy_iterator()
+    elif isinstance(data, keras.utils.PyDataset) and data.num_batches is not None:
+        elements = (data[i] for i in range(data.num_batches))
+    else:
+        return None, "a generator cannot be read a second time"
+
+    def pairs():
+        n = 0
+        for element in elements:
+            x, y, _ = _split_element(element, name=name)
+            if y is None or len(_leaves(x)) != 1 or len(_leaves(y)) != 1:
+                raise _NotOnePair(_SEVERAL)
+            x, y = np.asarray(_leaves(x)[0]), np.asarray(_leaves(y)[0])
+            yield x, y
+            n += len(x)
+            if n >= WHOLE_PASS_MAX_SAMPLES:
+                return
+
+    batches = pairs()
+    if progress:  # a bar only when the pass takes over a second
+        from tqdm.auto import tqdm
+
+        batches = tqdm(batches, desc=f"tb_nndebug: {name}", unit="batch", leave=False,
+                       delay=1.0)
+    try:
+        result = scan(batches, samples_per_class=0, name=name)
+    except _NotOnePair as exc:
+        return None, str(exc)
+    return Whole(result.complexity, result.classes, result.class_counts,
+                 result.n_samples), None
+
+
+_SEVERAL = "the inputs or targets are several arrays"
+
+
+def _whole_arrays(data, *, name):
+    from .. import measures
+    from ..measures.streaming import encode_labels
+
+    x, y, _ = _split_element(data, name=name)
+    if y is None or len(_leaves(x)) != 1 or len(_leaves(y)) != 1:
+        return None, _SEVERAL
+    x, y = np.asarray(_leaves(x)[0]), np.asarray(_leaves(y)[0])
+    classes, codes = encode_labels([y], name=f"y of {name}")
+    counts = np.bincount(codes, minlength=len(classes))
+    return Whole(measures.dataset_complexity(x.reshape(len(x), -1), codes),
+                 tuple(c.item() if hasattr(c, "item") else c for c in classes),
+                 tuple(int(v) for v in counts), int(len(x))), None
+
+
+class _NotOnePair(ValueError):
+    """A batch of a stream holds several inputs or targets (no single ``(x, y)``)."""

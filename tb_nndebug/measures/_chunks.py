@@ -29,8 +29,11 @@ def _file_source(X):
     """``(path, offset of row 0)`` when ``X`` is a C-contiguous view of a file memmap."""
     if not X.flags.c_contiguous or not X.dtype.isnative or X.size == 0:
         return None
+    # the memmap that owns the mapping (its base is the mmap, not an array): a slice of a
+    # memmap is a memmap too, but keeps its parent's offset
     b = X
-    while b is not None and not isinstance(b, np.memmap):
+    while b is not None and not (isinstance(b, np.memmap)
+                                 and not isinstance(b.base, np.ndarray)):
         b = getattr(b, "base", None)
     # a copy-on-write map ("c") may hold private changes the file does not
     if b is None or not getattr(b, "filename", None) or getattr(b, "mode", "c") == "c":
@@ -49,6 +52,30 @@ def _pread_into(fd, arr, offset):
         if got <= 0:
             raise OSError(f"unexpected end of file reading {len(mv)} bytes at {offset}")
         done += got
+
+
+def take_rows(X, idx) -> np.ndarray:
+    """``X[idx]`` for sorted row indices ``idx``; a view of a memory-mapped file is read with
+    ``pread`` (runs of consecutive rows at once), so none of its pages is mapped into the
+    process (touching a few scattered rows of a mapping maps, with the kernel's fault-around
+    and read-ahead, hundreds of MB of a GB file)."""
+    src = _file_source(X) if hasattr(os, "preadv") and X.ndim >= 1 else None
+    if src is None:
+        return X[idx]
+    path, start = src
+    idx = np.asarray(idx, dtype=np.intp)
+    out = np.empty((len(idx),) + X.shape[1:], dtype=X.dtype)
+    if not len(idx):
+        return out
+    row = X.dtype.itemsize * int(np.prod(X.shape[1:], dtype=np.int64))
+    breaks = np.flatnonzero(np.diff(idx) != 1) + 1  # runs of consecutive rows
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        for lo, hi in zip(np.r_[0, breaks], np.r_[breaks, len(idx)]):
+            _pread_into(fd, out[lo:hi], start + int(idx[lo]) * row)
+    finally:
+        os.close(fd)
+    return out
 
 
 def map_chunks(X, fn, *, itemsize: int | None = None, budget: int = CHUNK_BYTES,

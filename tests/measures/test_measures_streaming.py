@@ -295,3 +295,30 @@ def test_covariance_pca_equals_scikit_learns_exact_pca():
     np.testing.assert_allclose(mean, ref.mean_, atol=1e-5)
     # the same subspace and the same signs (svd_flip's rule)
     np.testing.assert_allclose(comp[:10], ref.components_[:10], atol=2e-3)
+
+
+def test_take_rows_of_a_memory_mapped_file_equals_fancy_indexing(tmp_path):
+    from tb_nndebug.measures._chunks import take_rows
+
+    X = np.lib.format.open_memmap(tmp_path / "X.npy", mode="w+", dtype=np.float32,
+                                  shape=(500, 4, 3))
+    X[:] = np.arange(X.size, dtype=np.float32).reshape(X.shape)
+    X.flush()
+    mm = np.load(tmp_path / "X.npy", mmap_mode="r")
+    idx = np.array([0, 1, 2, 7, 100, 101, 499])
+    np.testing.assert_array_equal(take_rows(mm, idx), mm[idx])
+    np.testing.assert_array_equal(take_rows(mm[10:], idx[:-1]), mm[10:][idx[:-1]])  # a view
+    np.testing.assert_array_equal(take_rows(np.asarray(mm), idx), mm[idx])
+    assert take_rows(mm, np.array([], dtype=int)).shape == (0, 4, 3)
+
+
+def test_complexity_of_a_slice_of_a_memory_mapped_file_reads_the_slices_rows(tmp_path):
+    X = np.lib.format.open_memmap(tmp_path / "X.npy", mode="w+", dtype=np.float32,
+                                  shape=(3000, 5))
+    X[:] = np.random.default_rng(0).random((3000, 5), dtype=np.float32)
+    X.flush()
+    y = (np.asarray(X)[:, 0] > 0.5).astype(int) ^ (np.arange(3000) % 3 == 0)
+    mm = np.load(tmp_path / "X.npy", mmap_mode="r")
+    part = mm[1000:]
+    assert nd.dataset_complexity(part, y[1000:]) == \
+        nd.dataset_complexity(np.array(part), y[1000:])

@@ -51,6 +51,7 @@ def diagnostic_skipped(R, T):
         yield Found(
             "info", f"Not measured ({s.get('what')}): {first_line(s.get('reason'))}",
             {"what": s.get("what"), "reason": s.get("reason")},
+            s.get("advice") if isinstance(s.get("advice"), str) else
             "Nothing is wrong with the model for this; the other checks stand. Compile the "
             "model with its loss, or pass train_data with targets, to get these signals.",
             c["step"])
