@@ -231,7 +231,10 @@ def test_tf_data_train_data_and_missing_train_data(tmp_path, digits, capsys):
     ds = tf.data.Dataset.from_tensor_slices((X, y)).batch(50)
     cb = DebuggerCallback(tmp_path, train_data=ds, name="ds", max_samples=300, verbose=0)
     model.fit(ds, epochs=1, verbose=0, shuffle=False, callbacks=[cb])
-    assert cb.records["dataset"][0]["value"]["n_samples"] == 300
+    doc = cb.records["dataset"][0]["value"]
+    # 300 read for the probe and CSG; the complexity and balance are those of all of ds
+    assert doc["sample"] == {"n": 300, "limited_by": "max_samples", "whole_pass": True}
+    assert doc["n_samples"] == len(X)
     assert cb.records["training"][0]["value"]["grad_norms"]
     none = DebuggerCallback(tmp_path, name="none", verbose=0)
     model.fit(X, y, epochs=1, verbose=0, callbacks=[none])
