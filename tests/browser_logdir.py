@@ -19,6 +19,10 @@ XSS_RUN = "<img src=x onerror=alert(1)>"
 XSS_DIAGNOSTIC = "<img src=x onerror=alert(2)>"
 XSS_ERROR = "<b id=injected>bold</b><script>alert(3)</script>"
 XSS_CLASS = "<i id=injected2>cat</i>"
+#: The failure's traceback, behind the card's Details toggle: markup, and one line far wider
+#: than the card.
+XSS_DETAIL = ('Traceback (most recent call last):\n  File "<b id=injected3>model.py</b>", line 1, '
+              "in <script>alert(4)</script> " + "y" * 600)
 
 
 def _tf():
@@ -91,7 +95,7 @@ def hostile_run(logdir):
     y = np.array([XSS_CLASS] * 3 + ["dog"] * 97)
     with tf.summary.create_file_writer(str(Path(logdir) / XSS_RUN / "debugger")).as_default():
         summary.balance("balance", y, step=0)
-        summary.diagnostic_error(XSS_DIAGNOSTIC, XSS_ERROR, epoch=0)
+        summary.diagnostic_error(XSS_DIAGNOSTIC, XSS_ERROR + "\n" + XSS_DETAIL, epoch=0)
 
 
 def build(logdir, *, robustness_n=24):

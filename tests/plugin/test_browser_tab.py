@@ -158,8 +158,18 @@ def test_hostile_run_names_and_finding_texts_render_as_text(page, tb):
     expect(frame.locator('[data-finding-id="diagnostic.failed"]')).to_contain_text(browser_logdir.XSS_ERROR)
     expect(frame.locator('[data-finding-id="balance.rare_class"]')).to_contain_text(browser_logdir.XSS_CLASS)
     frame.locator('[data-chart="balance"] svg').last.wait_for()
-    injected = frame.locator("img[src='x'], #injected, #injected2, b, i, .nnd-content script")
+    injected = frame.locator("img[src='x'], #injected, #injected2, #injected3, b, i, "
+                             ".nnd-content script")
     assert injected.count() == 0
+    # the traceback opens as text, and its wide line scrolls inside the card
+    card = frame.locator('[data-finding-id="diagnostic.failed"]')
+    card.locator("summary").click()
+    code = card.locator(".nnd-detail .nnd-code")
+    expect(code).to_contain_text("alert(4)")
+    assert injected.count() == 0
+    box, main = card.bounding_box(), frame.locator(".nnd-main").bounding_box()
+    assert box["x"] + box["width"] <= main["x"] + main["width"] + 1, (box, main)
+    assert code.evaluate("el => el.scrollWidth > el.clientWidth")
     assert frame.locator(".nnd-run-list").inner_text().count(browser_logdir.XSS_RUN) == 1
     frame.get_by_role("button", name="Compare").click()
     expect(frame.locator(f'tbody tr[data-run="{browser_logdir.XSS_RUN}/debugger"] a')).to_have_text(
