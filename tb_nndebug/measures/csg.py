@@ -177,7 +177,8 @@ def _pca_on_sample(X, rows, n_comp, random_state):
     rng = random_state if isinstance(random_state, np.random.RandomState) \
         else np.random.RandomState(random_state)
     fit = fit_rows(rows, X.shape[1], budget=SAMPLE_BYTES, rng=rng)
-    if len(fit) == X.shape[0] and (np.sort(fit) == np.arange(X.shape[0])).all():
+    every = len(fit) == X.shape[0] and (np.sort(fit) == np.arange(X.shape[0])).all()
+    if every:
         A = X.astype(np.float32)  # every row: one copy, not an index gather and a cast
     else:
         A = np.asarray(X[fit], dtype=np.float32)
@@ -185,13 +186,9 @@ def _pca_on_sample(X, rows, n_comp, random_state):
     # 3 power iterations (scikit-learn picks 7 for few components): the embedding needs the
     # leading subspace, not its last digits, and each iteration is a pass over the rows
     if A.shape[1] <= AUTO_RAW_MAX_DIM and A.shape[0] > A.shape[1]:
-        # on one BLAS thread: OpenBLAS's threads spin for a while after a call, and the k-NN
-        # search that follows runs its own thread per core (measured: its blocks ran 1.5x
-        # slower after a two-thread Gram matrix)
-        with _one_blas_thread():
-            mean, components = _covariance_pca(A, n_comp)
-        if A.shape[0] == X.shape[0]:  # A holds every row (in order), centered: project it
-            return (A @ components.T.astype(np.float32)).astype(np.float64), n_comp
+        mean, components, Z = _covariance_pca(A, n_comp, project=every)
+        if Z is not None:  # A held every row (in order), centered: projected already
+            return Z, n_comp
     else:
         pca = PCA(n_components=n_comp, svd_solver="randomized", iterated_power=3,
                   random_state=rng, copy=False)
@@ -201,38 +198,69 @@ def _pca_on_sample(X, rows, n_comp, random_state):
     return project_rows(X, mean, components), n_comp
 
 
-def _covariance_pca(A, n_comp):
-    """``(mean, components)`` of an exact PCA of the float32 rows ``A`` from their Gram matrix.
+#: The exact PCA's passes over its rows run on this many fixed blocks of rows, summed in
+#: this order: the same floating-point sums, so the same components, on any number of cores.
+_PCA_BLOCKS = 4
+
+
+def _covariance_pca(A, n_comp, *, project=False):
+    """``(mean, components, Z)`` of an exact PCA of the float32 rows ``A`` from their Gram
+    matrix; ``Z`` is ``A``'s rows projected (float64) when ``project``, else None.
 
     What scikit-learn's ``svd_solver="covariance_eigh"`` computes, without its copies:
-    ``A`` is centered in place, ``A.T @ A`` is one float32 GEMM (accumulated into float64
-    for the ``eigh``), and its ``n_comp`` leading eigenvectors are the components. Signs as
-    ``svd_flip``: the largest entry of each component is positive.
+    ``A`` is centered in place, ``A.T @ A`` is a float32 GEMM per block of rows (summed in
+    float64, in block order, for the eigensolver), and its ``n_comp`` leading eigenvectors
+    are the components. Signs as ``svd_flip``: the largest entry of each component is
+    positive. The blocks run on up to one thread per core, each BLAS call on one thread
+    (numpy releases the GIL; OpenBLAS's own threads would spin after the call and slow the
+    k-NN search that follows).
 
     Exact, not randomized: the CSG of 5,000 MNIST digits in PCA-50 is 0.484 with the exact
     components but 0.413-0.486 with randomized ones (by seed and power iterations), so an
     approximate solver would make the score depend on the seed.
     """
-    mean = A.mean(axis=0, dtype=np.float64)
-    A -= mean.astype(np.float32)
-    # a constant feature (an image's blank border: 135 of MNIST's 784 pixels) is 0 in every
-    # component: leaving it out of the Gram matrix and the eigh changes no digit
-    varying = np.flatnonzero(np.einsum("ij,ij->j", A, A) > 0)
-    if n_comp <= len(varying) < A.shape[1]:
-        Av = A[:, varying]
-        gram = (Av.T @ Av).astype(np.float64)
-        del Av
-    else:
-        varying = None
-        gram = (A.T @ A).astype(np.float64)
-    comp = _leading_eigenvectors(gram, n_comp).T
+    n, d = A.shape
+    bounds = np.linspace(0, n, _PCA_BLOCKS + 1).astype(int)
+    rows = [slice(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:]) if hi > lo]
+    with _one_blas_thread(), ThreadPoolExecutor(min(len(rows), _cpus())) as pool:
+        mean = np.sum(list(pool.map(lambda r: A[r].sum(axis=0, dtype=np.float64), rows)),
+                      axis=0) / n
+        mean32 = mean.astype(np.float32)
+
+        def center(r):
+            A[r] -= mean32
+            return np.einsum("ij,ij->j", A[r], A[r])
+
+        # a constant feature (an image's blank border: 135 of MNIST's 784 pixels) is 0 in
+        # every component: leaving it out of the Gram matrix and the eigensolver changes no
+        # digit
+        varying = np.flatnonzero(np.sum(list(pool.map(center, rows)), axis=0) > 0)
+        if not n_comp <= len(varying) < d:
+            varying = None
+
+        def gram(r):  # the block's varying columns (kept for the projection), their Gram
+            Ar = A[r] if varying is None else np.take(A[r], varying, axis=1)
+            return Ar, Ar.T @ Ar
+
+        parts = list(pool.map(gram, rows))
+        g = parts[0][1].astype(np.float64)
+        for _, more in parts[1:]:
+            g += more
+        comp = _leading_eigenvectors(g, n_comp).T
+        signs = np.sign(comp[np.arange(n_comp), np.abs(comp).argmax(axis=1)])
+        signs[signs == 0] = 1.0
+        comp = comp * signs[:, None]
+        Z = None
+        if project:
+            c32 = comp.T.astype(np.float32)
+            Z = np.concatenate(list(pool.map(lambda p: (p[0] @ c32).astype(np.float64),
+                                             parts)))
+    del parts
     if varying is not None:
-        full = np.zeros((n_comp, A.shape[1]))
+        full = np.zeros((n_comp, d))
         full[:, varying] = comp
         comp = full
-    signs = np.sign(comp[np.arange(n_comp), np.abs(comp).argmax(axis=1)])
-    signs[signs == 0] = 1.0
-    return mean, comp * signs[:, None]
+    return mean, comp, Z
 
 
 def _leading_eigenvectors(gram, n_comp):
@@ -379,14 +407,18 @@ def _screen(D, n_cand):
     return ri[p], cols[p, g_i], t.astype(np.float64)
 
 
+def _cpus() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def _knn_plan(n_rows, n):
     """``(rows per block, workers)`` of the k-NN search of ``n_rows`` queries among ``n``."""
     block = max(_FUSED_ELEMENTS // max(n, 1), _MIN_BLOCK_ROWS)
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cpus = os.cpu_count() or 1
-    workers = max(1, min(cpus, _MAX_KNN_WORKERS, -(-n_rows // min(block, n_rows))))
+    workers = max(1, min(_cpus(), _MAX_KNN_WORKERS, -(-n_rows // min(block, n_rows))))
     # the blocks in flight stay within the GEMM budget
     block = max(1, min(n_rows, block, _GEMM_ELEMENTS // (workers * max(n, 1))))
     return block, max(1, min(workers, -(-n_rows // block)))

@@ -164,8 +164,12 @@ def test_stream_csg_from_a_memory_mapped_file_equals_the_array_sample(tmp_path):
     Xm = np.load(path, mmap_mode="r")
     got = nd.csg(array_batches(Xm, Y_D, batch_size=256), samples_per_class=None, k=3,
                  random_state=0)
-    ref = nd.csg(X_D, Y_D, samples_per_class=None, k=3, random_state=0)
-    assert got.score == pytest.approx(ref.score, abs=1e-12)  # every row: the same dataset
+    # every row, in the order the stream's sample holds them (class by class): the digits'
+    # integer pixels tie distances, and a tie goes by position, as in the reference's sort
+    rows = reservoir_rows(Y_D, None, random_state=0)
+    assert len(rows) == len(Y_D)
+    ref = nd.csg(X_D[rows], Y_D[rows], samples_per_class=None, k=3, random_state=0)
+    assert got.score == pytest.approx(ref.score, abs=1e-12)
 
 
 def test_scan_gives_complexity_and_csg_sample_in_one_pass():
@@ -291,10 +295,24 @@ def test_covariance_pca_equals_scikit_learns_exact_pca():
 
     X = X_D.astype(np.float64)
     ref = PCA(20, svd_solver="full").fit(X)
-    mean, comp = _covariance_pca(X_D.copy(), 20)
+    mean, comp, _ = _covariance_pca(X_D.copy(), 20)
     np.testing.assert_allclose(mean, ref.mean_, atol=1e-5)
     # the same subspace and the same signs (svd_flip's rule)
     np.testing.assert_allclose(comp[:10], ref.components_[:10], atol=2e-3)
+
+
+def test_covariance_pca_gives_the_same_digits_on_one_core_as_on_many(monkeypatch):
+    import importlib
+
+    module = importlib.import_module("tb_nndebug.measures.csg")  # the package names csg()
+    runs = []
+    for cores in (1, 2, 3):
+        monkeypatch.setattr(module, "_cpus", lambda cores=cores: cores)
+        runs.append(module._covariance_pca(X_D.copy(), 20, project=True))
+    for mean, comp, Z in runs[1:]:
+        np.testing.assert_array_equal(mean, runs[0][0])
+        np.testing.assert_array_equal(comp, runs[0][1])
+        np.testing.assert_array_equal(Z, runs[0][2])
 
 
 def test_take_rows_of_a_memory_mapped_file_equals_fancy_indexing(tmp_path):
