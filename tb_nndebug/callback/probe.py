@@ -46,56 +46,82 @@ def _group_squares(grads, sizes):
     return squares
 
 
-def _signals(pred, tap, x):
+def _signals(pred, acts):
     """``(spread of the first output across samples, per ReLU layer which units fire)``."""
     out = ops.cast(_first_output(pred), "float32")
     out = ops.reshape(out, (ops.shape(out)[0], -1))
     spread = ops.mean(ops.std(out, axis=0))
-    actives = []
-    if tap is not None:
-        outs = tap(x, training=False)
-        outs = outs if isinstance(outs, (list, tuple)) else [outs]
-        # a unit (a channel for convolutions) is alive if it fires anywhere
-        actives = [ops.any(ops.reshape(o, (-1, ops.shape(o)[-1])) > 0, axis=0) for o in outs]
+    # a unit (a channel for convolutions) is alive if it fires anywhere
+    actives = [ops.any(ops.reshape(o, (-1, ops.shape(o)[-1])) > 0, axis=0) for o in acts]
     return spread, actives
 
 
-def _relu_tap(model):
-    """A model from the inputs to the output of each ReLU layer it can reach, and those
-    layers; ``(None, [])`` when the model has no graph to tap."""
+def _forward(model):
+    """``(forward, activations, relu)``: ``forward(x)`` is ``(predictions, [output of each
+    layer in relu])`` in inference mode, ``activations(x)`` the second part alone, ``relu``
+    the ReLU layers the model's graph reaches.
+
+    One pass where the graph allows: a model from the inputs to both the outputs and the
+    ReLU layers' outputs (a tap model beside the model's own call runs most of the network
+    twice, and its trace was a third of the probe's on the corpus' residual CNN). Without a
+    graph to tap: the model's own call, and no activations.
+    """
+    def plain(x):
+        return model(x, training=False), []
+
+    def none(x):
+        return []
+
     try:
         if not model.inputs:
-            return None, []
+            return plain, none, []
     except (AttributeError, ValueError):
-        return None, []
+        return plain, none, []
     relu = ki.relu_layers(model)
-    if not relu:
-        return None, []
     inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
     try:
-        return keras.Model(inputs=inputs, outputs=[layer.output for layer in relu]), relu
+        tap = keras.Model(inputs=inputs, outputs=[layer.output for layer in relu]) \
+            if relu else None
     except Exception:  # noqa: BLE001 - a graph Keras cannot cut: no dead-unit signal
-        return None, []
+        tap = None
+    if tap is None:
+        return plain, none, []
+
+    def activations(x):
+        return list(tap(x, training=False))
+
+    try:
+        out = model.outputs[0] if isinstance(model, keras.Sequential) else model.output
+        both = keras.Model(inputs=inputs, outputs=[out, tap.outputs])
+    except Exception:  # noqa: BLE001 - no output structure to rebuild: two passes
+        return (lambda x: (model(x, training=False), activations(x))), activations, relu
+
+    def forward(x):
+        pred, seen = both(x, training=False)
+        return pred, list(seen)
+
+    return forward, activations, relu
 
 
 # ---------------------------------------------------------------- one function per backend
 # Each builds ``run(x, y) -> (loss, squares, spread, actives)`` for the variables in
-# ``variables`` (grouped by ``sizes``); the loss is 0 and squares are -1 without a loss.
+# ``variables`` (grouped by ``sizes``) from ``forward`` or ``activations`` (see
+# :func:`_forward`); the loss is 0 and squares are -1 without a loss.
 
 
-def _tensorflow_run(model, variables, sizes, tap, with_loss):
+def _tensorflow_run(model, variables, sizes, forward, activations, with_loss):
     import tensorflow as tf
 
     @tf.function(autograph=False)  # plain Python control flow here; tracing is the cost
     def run(x, y):
         with tf.GradientTape() as tape:
-            pred = model(x, training=False)
+            pred, acts = forward(x)
             loss = (model.compute_loss(x=x, y=y, y_pred=pred, training=False)
                     if with_loss else tf.constant(0.0))
         grads = tape.gradient(loss, variables) if with_loss else [None] * len(variables)
         # embedding tables: the rows this batch touched
         grads = [g.values if isinstance(g, tf.IndexedSlices) else g for g in grads]
-        return (tf.cast(loss, tf.float32), _group_squares(grads, sizes)) + _signals(pred, tap, x)
+        return (tf.cast(loss, tf.float32), _group_squares(grads, sizes)) + _signals(pred, acts)
 
     return run
 
@@ -114,7 +140,7 @@ def _jax_reachable(fn, args, n):
     return [v in needed for v in jaxpr.invars[:n]]
 
 
-def _jax_run(model, variables, sizes, tap, with_loss):
+def _jax_run(model, variables, sizes, forward, activations, with_loss):
     import jax
 
     position = {id(v): i for i, v in enumerate(model.trainable_variables)}
@@ -136,20 +162,21 @@ def _jax_run(model, variables, sizes, tap, with_loss):
 
     def run(x, y):
         if not with_loss:
-            pred = model(x, training=False)
             return ((ops.convert_to_tensor(0.0), [ops.convert_to_tensor(-1.0)] * len(sizes))
-                    + _signals(pred, tap, x))
+                    + _signals(*forward(x)))
         args = state() + (x, y)
         if not reached:
             reached.extend(_jax_reachable(loss_fn, args, len(args[0])))
         (loss, pred), grads = grad_fn(*args)
         grads = [grads[i] if reached[i] else None for i in order]
-        return (ops.cast(loss, "float32"), _group_squares(grads, sizes)) + _signals(pred, tap, x)
+        # the activations from an inference pass of their own (the loss is the trainer's)
+        acts = activations(x)
+        return (ops.cast(loss, "float32"), _group_squares(grads, sizes)) + _signals(pred, acts)
 
     return run
 
 
-def _torch_run(model, variables, sizes, tap, with_loss):
+def _torch_run(model, variables, sizes, forward, activations, with_loss):
     import torch
 
     params = [v.value for v in variables]
@@ -157,17 +184,16 @@ def _torch_run(model, variables, sizes, tap, with_loss):
     def run(x, y):
         if not with_loss:
             with torch.no_grad():
-                pred = model(x, training=False)
                 return ((ops.convert_to_tensor(0.0), [ops.convert_to_tensor(-1.0)] * len(sizes))
-                        + _signals(pred, tap, x))
+                        + _signals(*forward(x)))
         with torch.enable_grad():
-            pred = model(x, training=False)
+            pred, acts = forward(x)
             loss = model.compute_loss(x=x, y=y, y_pred=pred, training=False)
             grads = (torch.autograd.grad(loss, params, allow_unused=True)
                      if loss.requires_grad else [None] * len(params))
         with torch.no_grad():
             return ((ops.cast(loss, "float32"), _group_squares(grads, sizes))
-                    + _signals(pred, tap, x))
+                    + _signals(pred, acts))
 
     return run
 
@@ -217,10 +243,11 @@ class Probe:
         self.x = _to_tensors(x)
         self.y = None if y is None else _to_tensors(y)
         self.with_loss = with_loss and y is not None
-        self.tap, self.relu = _relu_tap(model)
+        forward, activations, self.relu = _forward(model)
         variables = [v for _, vs, _ in self.groups for v in vs]
         sizes = [len(vs) for _, vs, _ in self.groups]
-        self._run = _RUNS[backend](model, variables, sizes, self.tap, self.with_loss)
+        self._run = _RUNS[backend](model, variables, sizes, forward, activations,
+                                   self.with_loss)
 
     def __call__(self) -> dict:
         """``{"loss", "grad_norms", "grad_norm_total", "probe_output_std", "dead_units"}``."""

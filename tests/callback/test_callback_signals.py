@@ -102,3 +102,38 @@ def test_regression_targets_skip_the_dataset_measures_with_a_reason(tmp_path, di
     (skipped,) = [f for f in cb.findings if f.id == "dataset.not_measured"]
     assert "continuous" in skipped.title and skipped.severity == "info"
     assert cb.records["training"][-1]["value"]["grad_norms"]
+
+
+def test_probe_reads_predictions_and_relu_activations_from_one_pass(digits):
+    """A two-head functional model (dict outputs): the probe's loss and dead units are those
+    of the model, and its trace runs the hidden ReLU layer once, not once for the
+    predictions and again for a tap on the activations."""
+    from tb_nndebug.callback.probe import Probe
+
+    X, y = digits
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((64,))
+    h = keras.layers.Dense(32, activation="relu", name="hidden")(inp)
+    model = keras.Model(inp, {"digit": keras.layers.Dense(10, activation="softmax",
+                                                           name="digit")(h),
+                              "even": keras.layers.Dense(1, activation="sigmoid",
+                                                         name="even")(h)})
+    model.compile("adam", loss={"digit": "sparse_categorical_crossentropy",
+                                "even": "binary_crossentropy"})
+    xp = X[:128]
+    yp = {"digit": y[:128], "even": (y[:128] % 2 == 0).astype("float32")[:, None]}
+    # built first: a trace that creates the loss trackers' variables is traced again
+    want = model.compute_loss(x=xp, y=yp, y_pred=model(xp, training=False), training=False)
+    hidden = model.get_layer("hidden")
+    calls = []
+    own_call = hidden.call
+    hidden.call = lambda *a, **k: calls.append(1) or own_call(*a, **k)
+    res = Probe(model, xp, yp, with_loss=True)()
+    assert len(calls) == 1
+    hidden.call = own_call
+    assert res["loss"] == pytest.approx(float(want), rel=1e-5)
+    acts = hidden(xp).numpy()
+    assert res["dead_units"] == [{"layer": "hidden", "units": 32,
+                                  "fraction": pytest.approx(float((acts <= 0).all(0).mean()))}]
+    assert [g["layer"] for g in res["grad_norms"]] == ["hidden", "digit", "even"]
+    assert all(g["norm"] > 0 for g in res["grad_norms"])
