@@ -9,14 +9,21 @@ text model on strings and the LSTM on token ids) the same seeded program is
 fitted for ``--epochs`` epochs without and with the callback. Printed:
 
 - ``fit``: wall time of the fit without the callback (best of ``--repeat``);
+- ``with``: wall time of the fit with it (best of ``--repeat``);
 - ``callback``: the callback's own time, train begin (dataset measures, model
   capacity, static checks) and every epoch end (probe pass, record, reading
-  the run back, diagnosis) together, timed around its hooks;
+  the run back, diagnosis) together, timed around its hooks (best of
+  ``--repeat``);
 - ``share`` = callback / fit — the goal is <= 5 %;
+- ``begin s`` and ``epoch %``: the callback's train begin (a fixed cost: the
+  dataset measures and the probe's one trace), and its epoch ends against the
+  fit's time per epoch — what it adds to each epoch of a longer fit;
 - ``peak MB``: the largest memory the callback's train begin allocated (numpy
   and Python, by ``tracemalloc``), against the sample budget of
   ``tb_nndebug.callback.samples.SAMPLE_BUDGET_BYTES`` (256 MB) plus the
-  measures' working memory.
+  measures' working memory. Measured in one more fit of its own: tracing every
+  allocation made the train begin 1.4-3x slower (the probe's trace is Python
+  code), so the timed fits run without it.
 
 Run it on a quiet machine: shares are meaningless while other jobs share the cores.
 """
@@ -33,28 +40,35 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 DEFAULT_CASES = ("cifar_residual_tfdata", "text_strings", "text_lstm")
 
 
-def timed_callback(cb_class):
-    """A DebuggerCallback subclass that times its own hooks and its train-begin peak."""
+def timed_callback(cb_class, *, trace_memory=False):
+    """A DebuggerCallback subclass that times its own hooks, or (``trace_memory``) takes
+    its train-begin peak."""
 
     class Timed(cb_class):
         def on_train_begin(self, logs=None):
-            self.seconds = 0.0
-            tracemalloc.start()
+            self.begin_seconds, self.epoch_seconds, self.peak_bytes = 0.0, 0.0, None
+            if trace_memory:
+                tracemalloc.start()
             t = time.perf_counter()
             super().on_train_begin(logs)
-            self.seconds += time.perf_counter() - t
-            self.peak_bytes = tracemalloc.get_traced_memory()[1]
-            tracemalloc.stop()
+            self.begin_seconds = time.perf_counter() - t
+            if trace_memory:
+                self.peak_bytes = tracemalloc.get_traced_memory()[1]
+                tracemalloc.stop()
 
         def on_epoch_end(self, epoch, logs=None):
             t = time.perf_counter()
             super().on_epoch_end(epoch, logs)
-            self.seconds += time.perf_counter() - t
+            self.epoch_seconds += time.perf_counter() - t
+
+        @property
+        def seconds(self):
+            return self.begin_seconds + self.epoch_seconds
 
     return Timed
 
 
-def run(case, *, epochs, with_callback, logdir):
+def run(case, *, epochs, with_callback, logdir, trace_memory=False):
     """``(fit seconds, callback or None)`` for one fit of ``case``."""
     import keras
 
@@ -71,8 +85,8 @@ def run(case, *, epochs, with_callback, logdir):
                 setup.x if setup.y is None else (setup.x, setup.y))
             val = setup.validation_data if setup.validation_data is not None \
                 else setup.validation
-            cb = timed_callback(DebuggerCallback)(logdir, train_data=train, validation_data=val,
-                                                  verbose=0)
+            cb = timed_callback(DebuggerCallback, trace_memory=trace_memory)(
+                logdir, train_data=train, validation_data=val, verbose=0)
             callbacks.append(cb)
         kwargs = dict(setup.fit_kwargs, epochs=epochs)
         if setup.validation is not None:
@@ -97,20 +111,27 @@ def main(argv=None) -> int:
     unknown = [n for n in names if n not in precision.CASE_BY_NAME]
     if unknown:
         parser.error(f"--cases: unknown {unknown}; known: {sorted(precision.CASE_BY_NAME)}")
-    print(f"{'case':<26} {'fit s':>7} {'callback s':>10} {'share':>7} {'peak MB':>8}")
+    print(f"{'case':<26} {'fit s':>7} {'with s':>7} {'callback s':>10} {'share':>7} "
+          f"{'begin s':>8} {'epoch %':>8} {'peak MB':>8}")
     worst = 0.0
     for name in names:
         case = precision.CASE_BY_NAME[name]
         with tempfile.TemporaryDirectory() as tmp:
             plain = min(run(case, epochs=args.epochs, with_callback=False, logdir=tmp)[0]
                         for _ in range(args.repeat))
-            cbs = [run(case, epochs=args.epochs, with_callback=True,
-                       logdir=os.path.join(tmp, f"r{i}"))[1] for i in range(args.repeat)]
-        own = min(cb.seconds for cb in cbs)
-        peak = max(cb.peak_bytes for cb in cbs) / 2**20
+            timed = [run(case, epochs=args.epochs, with_callback=True,
+                         logdir=os.path.join(tmp, f"r{i}")) for i in range(args.repeat)]
+            _, mem = run(case, epochs=args.epochs, with_callback=True,
+                         logdir=os.path.join(tmp, "memory"), trace_memory=True)
+        best = min((cb for _, cb in timed), key=lambda cb: cb.seconds)
+        own = best.seconds
+        per_epoch = best.epoch_seconds / plain  # = per epoch, against the fit per epoch
+        wall = min(t for t, _ in timed)
+        peak = mem.peak_bytes / 2**20
         share = own / plain
         worst = max(worst, share)
-        print(f"{name:<26} {plain:>7.2f} {own:>10.2f} {share:>6.1%} {peak:>8.1f}", flush=True)
+        print(f"{name:<26} {plain:>7.2f} {wall:>7.2f} {own:>10.2f} {share:>6.1%} "
+              f"{best.begin_seconds:>8.2f} {per_epoch:>7.1%} {peak:>8.1f}", flush=True)
     print(f"largest share: {worst:.1%} (goal <= 5 %)")
     return 0
 
