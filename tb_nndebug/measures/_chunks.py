@@ -78,6 +78,14 @@ def take_rows(X, idx) -> np.ndarray:
     return out
 
 
+def cpus() -> int:
+    """The cores this process may run on (its CPU affinity, not the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def map_chunks(X, fn, *, itemsize: int | None = None, budget: int = CHUNK_BYTES,
                workers: int = 2):
     """Call ``fn(slice, rows)`` on every row chunk of ``X`` (``rows`` equals ``X[slice]``).
@@ -112,7 +120,7 @@ def map_chunks(X, fn, *, itemsize: int | None = None, budget: int = CHUNK_BYTES,
         fn(sl, b)
 
     try:
-        with ThreadPoolExecutor(max(1, min(workers, os.cpu_count() or 1))) as pool:
+        with ThreadPoolExecutor(max(1, min(workers, cpus()))) as pool:
             for _ in pool.map(work, slices):
                 pass
     finally:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -37,7 +36,7 @@ from .._validation import (
     check_random_state,
     check_X_y,
 )
-from ._chunks import SAMPLE_BYTES, all_finite, fit_rows, project_rows
+from ._chunks import SAMPLE_BYTES, all_finite, cpus, fit_rows, project_rows
 
 #: Parzen-window volume floor of the reference (``get_volume``).
 VOLUME_FLOOR = 1e-4
@@ -183,13 +182,13 @@ def _pca_on_sample(X, rows, n_comp, random_state):
     else:
         A = np.asarray(X[fit], dtype=np.float32)
     n_comp = max(1, min(n_comp, A.shape[0] - 1, A.shape[1]))
-    # 3 power iterations (scikit-learn picks 7 for few components): the embedding needs the
-    # leading subspace, not its last digits, and each iteration is a pass over the rows
     if A.shape[1] <= AUTO_RAW_MAX_DIM and A.shape[0] > A.shape[1]:
         mean, components, Z = _covariance_pca(A, n_comp, project=every)
         if Z is not None:  # A held every row (in order), centered: projected already
             return Z, n_comp
     else:
+        # 3 power iterations (scikit-learn picks 7 for few components): the embedding needs
+        # the leading subspace, not its last digits, and each iteration is a pass over the rows
         pca = PCA(n_components=n_comp, svd_solver="randomized", iterated_power=3,
                   random_state=rng, copy=False)
         pca.fit(A)
@@ -222,7 +221,7 @@ def _covariance_pca(A, n_comp, *, project=False):
     n, d = A.shape
     bounds = np.linspace(0, n, _PCA_BLOCKS + 1).astype(int)
     rows = [slice(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:]) if hi > lo]
-    with _one_blas_thread(), ThreadPoolExecutor(min(len(rows), _cpus())) as pool:
+    with _one_blas_thread(), ThreadPoolExecutor(min(len(rows), cpus())) as pool:
         mean = np.sum(list(pool.map(lambda r: A[r].sum(axis=0, dtype=np.float64), rows)),
                       axis=0) / n
         mean32 = mean.astype(np.float32)
@@ -238,9 +237,9 @@ def _covariance_pca(A, n_comp, *, project=False):
         if not n_comp <= len(varying) < d:
             varying = None
 
-        def gram(r):  # the block's varying columns (kept for the projection), their Gram
+        def gram(r):  # the block's Gram matrix, and its varying columns if they are projected
             Ar = A[r] if varying is None else np.take(A[r], varying, axis=1)
-            return Ar, Ar.T @ Ar
+            return (Ar if project else None), Ar.T @ Ar
 
         parts = list(pool.map(gram, rows))
         g = parts[0][1].astype(np.float64)
@@ -407,18 +406,10 @@ def _screen(D, n_cand):
     return ri[p], cols[p, g_i], t.astype(np.float64)
 
 
-def _cpus() -> int:
-    """The cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 def _knn_plan(n_rows, n):
     """``(rows per block, workers)`` of the k-NN search of ``n_rows`` queries among ``n``."""
     block = max(_FUSED_ELEMENTS // max(n, 1), _MIN_BLOCK_ROWS)
-    workers = max(1, min(_cpus(), _MAX_KNN_WORKERS, -(-n_rows // min(block, n_rows))))
+    workers = max(1, min(cpus(), _MAX_KNN_WORKERS, -(-n_rows // min(block, n_rows))))
     # the blocks in flight stay within the GEMM budget
     block = max(1, min(n_rows, block, _GEMM_ELEMENTS // (workers * max(n, 1))))
     return block, max(1, min(workers, -(-n_rows // block)))

@@ -307,7 +307,7 @@ def test_covariance_pca_gives_the_same_digits_on_one_core_as_on_many(monkeypatch
     module = importlib.import_module("tb_nndebug.measures.csg")  # the package names csg()
     runs = []
     for cores in (1, 2, 3):
-        monkeypatch.setattr(module, "_cpus", lambda cores=cores: cores)
+        monkeypatch.setattr(module, "cpus", lambda cores=cores: cores)
         runs.append(module._covariance_pca(X_D.copy(), 20, project=True))
     for mean, comp, Z in runs[1:]:
         np.testing.assert_array_equal(mean, runs[0][0])
