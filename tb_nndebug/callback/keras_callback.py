@@ -471,31 +471,30 @@ class DebuggerCallback(keras.callbacks.Callback):
         doc = summary.model_document(tag, model or self.model, complexity=complexity)
         self._write("model", tag, doc, self._session["first_step"])
 
-    def _first_pass(self):
-        """``(predictions on the probe batch or None, why the model cannot predict or None)``;
-        the determinism check reuses the predictions as its first pass."""
+    def _cannot_predict(self) -> str | None:
+        """Why the model cannot be run on the probe batch (None: it can)."""
         blocked = distribution.probe_blocker(self.model)
         if blocked:
-            return None, blocked
-        try:
-            return self.model(self._probe[0], training=False), None
-        except NotImplementedError:
-            return None, ("the model has no call(): predictions, the probe loss, gradients and "
-                          "dead units are not measured (its sub-models are, in the model record)")
-        except Exception:  # noqa: BLE001 - a real failure: each probe check records its own
-            return None, None
+            return blocked
+        if type(self.model).call in (keras.Model.call, keras.layers.Layer.call):
+            return ("the model has no call(): predictions, the probe loss, gradients and "
+                    "dead units are not measured (its sub-models are, in the model record)")
+        return None
 
     def _unmonitored(self, reason: str) -> list[dict]:
         """Every layer with trainable variables, unmonitored for ``reason``."""
         return [{"layer": path, "reason": reason} for path, _, _ in ki.variable_groups(self.model)]
 
-    def _probe_pass(self) -> dict:
-        """The probe's signals on the fixed batch (see :class:`.probe.Probe`)."""
+    def _probe_pass(self, x=None, y=None, *, predictions=False) -> dict:
+        """The probe's signals on the fixed batch, or on ``x``, ``y`` of its shapes (see
+        :class:`.probe.Probe`)."""
         if self._probe_fn is None:
             model = self.model
             with_loss = getattr(model, "loss", None) is not None
+            if not model.built:  # a subclassed model builds on its first call, as in fit
+                model(self._probe[0], training=False)
             self._probe_fn = Probe(model, *self._probe, with_loss=with_loss)
-        return distribution.outside_scope(self._probe_fn)
+        return distribution.outside_scope(self._probe_fn, x, y, predictions=predictions)
 
     def _first_layer_input(self) -> dict:
         """What reaches the first weighted layer(s): its value range, or that it is token
@@ -565,14 +564,14 @@ class DebuggerCallback(keras.callbacks.Callback):
             doc["batch_size"] = fit["batch_size"]
         if self._train is not None:
             doc.update(self._train_facts(doc))
-            first, cannot = self._first_pass()
+            cannot = self._cannot_predict()
             if cannot:
                 self._skipped.append({"what": "probe", "reason": cannot})
                 self._probe = None
                 doc["unmonitored"] = self._unmonitored(cannot.split(":", 1)[0])
             else:
                 doc.update(self._guard("input_scale", self._first_layer_input) or {})
-                self._probe_checks(doc, has_loss, first)
+                self._probe_checks(doc, has_loss)
         else:
             self._skipped.append({"what": "probe", "reason": "no train_data: gradients, dead "
                                   "units, the probe loss and the input scale are not measured"})
@@ -596,28 +595,31 @@ class DebuggerCallback(keras.callbacks.Callback):
             out["batch_size"] = int(-(-self._train.n // steps))  # the smallest consistent size
         return out
 
-    def _probe_checks(self, doc, has_loss, first=None):
-        # Each probe check fails on its own: the rest of the record stands.
-        det = self._guard("inference_determinism", self._inference_determinism, first)
+    def _probe_checks(self, doc, has_loss):
+        """The initial loss, the layers no gradient reaches and the determinism of inference,
+        from the probe's first passes (its one trace serves the epochs after). Each fails on
+        its own: the rest of the record stands."""
+        gradients = None
+        if not has_loss:
+            gradients = ("the model is compiled without a loss (a custom train_step computes "
+                         "its own): gradient norms, the update-relevant probe loss and the "
+                         "initial loss are not measured")
+            doc["unmonitored"] = self._unmonitored("no compiled loss")
+        elif self._probe[1] is None:
+            gradients = "train_data has no targets"
+        else:
+            gradients = self._targets_mismatch()
+            if gradients:
+                self._probe = (self._probe[0], None)
+        if gradients:
+            self._skipped.append({"what": "gradients", "reason": gradients})
+        with_loss = has_loss and self._probe[1] is not None
+        res = self._guard("initial_loss" if with_loss else "probe", self._probe_pass,
+                          predictions=True)
+        det = self._guard("inference_determinism", self._inference_determinism, res)
         if det is not None:
             doc["inference_max_diff"], doc["inference_deterministic"], doc["initial_output"] = det
-        if not has_loss:
-            self._skipped.append({"what": "gradients", "reason": (
-                "the model is compiled without a loss (a custom train_step computes its own): "
-                "gradient norms, the update-relevant probe loss and the initial loss are not "
-                "measured")})
-            doc["unmonitored"] = self._unmonitored("no compiled loss")
-            return
-        if self._probe[1] is None:
-            self._skipped.append({"what": "gradients", "reason": "train_data has no targets"})
-            return
-        mismatch = self._targets_mismatch()
-        if mismatch:
-            self._skipped.append({"what": "gradients", "reason": mismatch})
-            self._probe = (self._probe[0], None)
-            return
-        res = self._guard("initial_loss", self._probe_pass)
-        if res is not None and res["loss"] is not None:
+        if with_loss and res is not None and res["loss"] is not None:
             doc["initial_loss"] = res["loss"] if np.isfinite(res["loss"]) else None
             doc["unmonitored"] = [{"layer": g["layer"], "reason": "no gradient reaches it"}
                                   for g in res["grad_norms"] or [] if g["norm"] is None]
@@ -638,17 +640,26 @@ class DebuggerCallback(keras.callbacks.Callback):
         return None
 
     def _inference_determinism(self, first=None):
-        """Two inference passes (``first`` is the first when given), the second on the batch
-        in reverse order: a layer left random at inference gives different outputs even
-        when its masks are seeded (each row then gets another row's mask); a deterministic
-        model gives the same."""
+        """Two inference passes, the second on the batch in reverse order: a layer left
+        random at inference gives different outputs even when its masks are seeded (each
+        row then gets another row's mask); a deterministic model gives the same. Through
+        the probe when its first pass ``first`` worked (a traced graph: an eager pass of a
+        recurrent network costs more than the probe's whole trace), else the model's call."""
         xp = self._probe[0]
-        a = [keras.ops.convert_to_numpy(t) for t in keras.tree.flatten(
-            first if first is not None else self.model(xp, training=False))]
         # contiguous: torch cannot wrap a numpy view with negative strides
-        flipped = keras.tree.map_structure(lambda t: np.ascontiguousarray(t[::-1]), xp)
-        b = [keras.ops.convert_to_numpy(t)[::-1]
-             for t in keras.tree.flatten(self.model(flipped, training=False))]
+        flip = lambda tree: keras.tree.map_structure(  # noqa: E731
+            lambda t: np.ascontiguousarray(np.asarray(t)[::-1]), tree)
+        if first is not None:
+            a = first["predictions"]
+            y = self._probe[1]
+            b = self._probe_pass(flip(xp), None if y is None else flip(y),
+                                 predictions=True)["predictions"]
+        else:
+            a = [keras.ops.convert_to_numpy(t) for t in keras.tree.flatten(
+                self.model(xp, training=False))]
+            b = [keras.ops.convert_to_numpy(t)
+                 for t in keras.tree.flatten(self.model(flip(xp), training=False))]
+        b = [np.asarray(q)[::-1] for q in b]
         diffs = [float(np.max(np.abs(np.asarray(p, np.float64) - np.asarray(q, np.float64))))
                  for p, q in zip(a, b) if np.size(p)]
         diff = max(diffs) if diffs else 0.0

@@ -104,7 +104,8 @@ def _forward(model):
 
 
 # ---------------------------------------------------------------- one function per backend
-# Each builds ``run(x, y) -> (loss, squares, spread, actives)`` for the variables in
+# Each builds ``run(x, y) -> (loss, squares, spread, actives, predictions)`` (the
+# predictions flattened) for the variables in
 # ``variables`` (grouped by ``sizes``) from ``forward`` or ``activations`` (see
 # :func:`_forward`); the loss is 0 and squares are -1 without a loss.
 
@@ -121,7 +122,8 @@ def _tensorflow_run(model, variables, sizes, forward, activations, with_loss):
         grads = tape.gradient(loss, variables) if with_loss else [None] * len(variables)
         # embedding tables: the rows this batch touched
         grads = [g.values if isinstance(g, tf.IndexedSlices) else g for g in grads]
-        return (tf.cast(loss, tf.float32), _group_squares(grads, sizes)) + _signals(pred, acts)
+        return ((tf.cast(loss, tf.float32), _group_squares(grads, sizes))
+                + _signals(pred, acts) + (keras.tree.flatten(pred),))
 
     return run
 
@@ -162,8 +164,9 @@ def _jax_run(model, variables, sizes, forward, activations, with_loss):
 
     def run(x, y):
         if not with_loss:
+            pred, acts = forward(x)
             return ((ops.convert_to_tensor(0.0), [ops.convert_to_tensor(-1.0)] * len(sizes))
-                    + _signals(*forward(x)))
+                    + _signals(pred, acts) + (keras.tree.flatten(pred),))
         args = state() + (x, y)
         if not reached:
             reached.extend(_jax_reachable(loss_fn, args, len(args[0])))
@@ -171,7 +174,8 @@ def _jax_run(model, variables, sizes, forward, activations, with_loss):
         grads = [grads[i] if reached[i] else None for i in order]
         # the activations from an inference pass of their own (the loss is the trainer's)
         acts = activations(x)
-        return (ops.cast(loss, "float32"), _group_squares(grads, sizes)) + _signals(pred, acts)
+        return ((ops.cast(loss, "float32"), _group_squares(grads, sizes))
+                + _signals(pred, acts) + (keras.tree.flatten(pred),))
 
     return run
 
@@ -184,8 +188,9 @@ def _torch_run(model, variables, sizes, forward, activations, with_loss):
     def run(x, y):
         if not with_loss:
             with torch.no_grad():
+                pred, acts = forward(x)
                 return ((ops.convert_to_tensor(0.0), [ops.convert_to_tensor(-1.0)] * len(sizes))
-                        + _signals(*forward(x)))
+                        + _signals(pred, acts) + (keras.tree.flatten(pred),))
         with torch.enable_grad():
             pred, acts = forward(x)
             loss = model.compute_loss(x=x, y=y, y_pred=pred, training=False)
@@ -193,7 +198,7 @@ def _torch_run(model, variables, sizes, forward, activations, with_loss):
                      if loss.requires_grad else [None] * len(params))
         with torch.no_grad():
             return ((ops.cast(loss, "float32"), _group_squares(grads, sizes))
-                    + _signals(pred, acts))
+                    + _signals(pred, acts) + (keras.tree.flatten(pred),))
 
     return run
 
@@ -249,9 +254,16 @@ class Probe:
         self._run = _RUNS[backend](model, variables, sizes, forward, activations,
                                    self.with_loss)
 
-    def __call__(self) -> dict:
-        """``{"loss", "grad_norms", "grad_norm_total", "probe_output_std", "dead_units"}``."""
-        loss, squares, spread, actives = self._run(self.x, self.y)
+    def __call__(self, x=None, y=None, *, predictions: bool = False) -> dict:
+        """``{"loss", "grad_norms", "grad_norm_total", "probe_output_std", "dead_units"}``
+        on the probe batch, or on ``x``, ``y`` of the same shapes (one trace serves both);
+        with ``predictions``, also ``"predictions"``: the model's outputs in inference
+        mode, flattened, as arrays."""
+        if x is None:
+            x, y = self.x, self.y
+        else:
+            x, y = _to_tensors(x), None if y is None or self.y is None else _to_tensors(y)
+        loss, squares, spread, actives, preds = self._run(x, y)
         grad_norms, total = [], 0.0
         for (path, vs, weighted), sq in zip(self.groups, squares):
             sq = _number(sq)
@@ -272,7 +284,9 @@ class Probe:
                              "units": int(active.shape[0])})
         loss = _number(loss) if self.with_loss else None
         spread = _number(spread)
-        return {"loss": loss,
+        out = {"predictions": [np.asarray(ops.convert_to_numpy(p)) for p in preds]} \
+            if predictions else {}
+        return {**out, "loss": loss,
                 "grad_norms": grad_norms if self.with_loss else None,
                 "grad_norm_total": float(np.sqrt(total)) if self.with_loss and np.isfinite(total)
                 else None,

@@ -53,7 +53,7 @@ def test_a_diagnostic_that_throws_is_recorded_and_training_goes_on(tmp_path, dig
     # the failures are in the event files too, next to the records that did work
     got = read_records(python_provider(tmp_path), "debugger")["debugger"]
     begin = got["diagnostic_error_train_begin"][1][0][1]
-    assert [e["diagnostic"] for e in begin["errors"]] == ["inference_determinism", "initial_loss"]
+    assert [e["diagnostic"] for e in begin["errors"]] == ["initial_loss", "inference_determinism"]
     assert "this layer has no inference mode" in begin["error"]
     assert "\x1b[" not in begin["error"]
     assert [s for s, _ in got["training"][1]] == [0, 1, 2]

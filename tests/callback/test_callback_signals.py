@@ -137,3 +137,43 @@ def test_probe_reads_predictions_and_relu_activations_from_one_pass(digits):
                                   "fraction": pytest.approx(float((acts <= 0).all(0).mean()))}]
     assert [g["layer"] for g in res["grad_norms"]] == ["hidden", "digit", "even"]
     assert all(g["norm"] > 0 for g in res["grad_norms"])
+
+
+class AlwaysDropout(keras.layers.Dropout):
+    """Monte-Carlo dropout: random at inference too."""
+
+    def call(self, inputs, training=None):
+        return super().call(inputs, training=True)
+
+
+@pytest.mark.parametrize("dropout", [None, AlwaysDropout])
+def test_train_begin_checks_run_through_the_probe_trace_not_eager_passes(tmp_path, digits,
+                                                                         dropout):
+    """The initial loss and the determinism check come from two calls of the probe's one
+    trace (an eager pass of a recurrent network costs more than that trace): the hidden
+    layer runs once at train begin, in the trace, and dropout left on at inference is
+    still caught."""
+    X, y = digits
+    keras.utils.set_random_seed(0)
+    layers = [keras.Input((64,)), keras.layers.Dense(32, activation="relu", name="hidden")]
+    layers += [dropout(0.5)] if dropout else []
+    model = keras.Sequential(layers + [keras.layers.Dense(10, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    hidden = model.get_layer("hidden")
+    eager = []
+    own_call = hidden.call
+    hidden.call = lambda *a, **k: eager.append(tf.executing_eagerly()) or own_call(*a, **k)
+    cb = DebuggerCallback(tmp_path, train_data=(X, y), verbose=0)
+    cb.set_model(model)
+    cb.on_train_begin()
+    hidden.call = own_call
+    assert eager == [False]
+    checks = cb.records["checks"][0]["value"]
+    assert checks["inference_deterministic"] is (dropout is None)
+    assert (checks["inference_max_diff"] == 0.0) is (dropout is None)
+    assert checks["initial_loss"] is not None
+    if dropout is None:
+        xp, yp = cb._probe
+        want = keras.losses.sparse_categorical_crossentropy(yp, model(xp, training=False))
+        assert checks["initial_loss"] == pytest.approx(float(np.mean(want)), rel=1e-5)
+    cb.on_train_end()
