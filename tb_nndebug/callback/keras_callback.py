@@ -599,20 +599,20 @@ class DebuggerCallback(keras.callbacks.Callback):
         """The initial loss, the layers no gradient reaches and the determinism of inference,
         from the probe's first passes (its one trace serves the epochs after). Each fails on
         its own: the rest of the record stands."""
-        gradients = None
+        no_gradients = None
         if not has_loss:
-            gradients = ("the model is compiled without a loss (a custom train_step computes "
+            no_gradients = ("the model is compiled without a loss (a custom train_step computes "
                          "its own): gradient norms, the update-relevant probe loss and the "
                          "initial loss are not measured")
             doc["unmonitored"] = self._unmonitored("no compiled loss")
         elif self._probe[1] is None:
-            gradients = "train_data has no targets"
+            no_gradients = "train_data has no targets"
         else:
-            gradients = self._targets_mismatch()
-            if gradients:
+            no_gradients = self._targets_mismatch()
+            if no_gradients:
                 self._probe = (self._probe[0], None)
-        if gradients:
-            self._skipped.append({"what": "gradients", "reason": gradients})
+        if no_gradients:
+            self._skipped.append({"what": "gradients", "reason": no_gradients})
         with_loss = has_loss and self._probe[1] is not None
         res = self._guard("initial_loss" if with_loss else "probe", self._probe_pass,
                           predictions=True)
@@ -645,21 +645,17 @@ class DebuggerCallback(keras.callbacks.Callback):
         row then gets another row's mask); a deterministic model gives the same. Through
         the probe when its first pass ``first`` worked (a traced graph: an eager pass of a
         recurrent network costs more than the probe's whole trace), else the model's call."""
-        xp = self._probe[0]
-        # contiguous: torch cannot wrap a numpy view with negative strides
-        flip = lambda tree: keras.tree.map_structure(  # noqa: E731
-            lambda t: np.ascontiguousarray(np.asarray(t)[::-1]), tree)
+        xp, yp = self._probe
+        # an index array, not [::-1]: a contiguous copy (torch cannot wrap negative strides)
+        back = np.arange(len(keras.tree.flatten(xp)[0]))[::-1]
         if first is not None:
             a = first["predictions"]
-            y = self._probe[1]
-            b = self._probe_pass(flip(xp), None if y is None else flip(y),
+            b = self._probe_pass(_index(xp, back), _index(yp, back),
                                  predictions=True)["predictions"]
         else:
-            a = [keras.ops.convert_to_numpy(t) for t in keras.tree.flatten(
-                self.model(xp, training=False))]
-            b = [keras.ops.convert_to_numpy(t)
-                 for t in keras.tree.flatten(self.model(flip(xp), training=False))]
-        b = [np.asarray(q)[::-1] for q in b]
+            a, b = ([keras.ops.convert_to_numpy(t) for t in keras.tree.flatten(
+                self.model(x, training=False))] for x in (xp, _index(xp, back)))
+        b = [np.asarray(q)[back] for q in b]
         diffs = [float(np.max(np.abs(np.asarray(p, np.float64) - np.asarray(q, np.float64))))
                  for p, q in zip(a, b) if np.size(p)]
         diff = max(diffs) if diffs else 0.0

@@ -47,13 +47,14 @@ def _group_squares(grads, sizes):
 
 
 def _signals(pred, acts):
-    """``(spread of the first output across samples, per ReLU layer which units fire)``."""
+    """``(spread of the first output across samples, per ReLU layer which units fire, the
+    predictions flattened)``."""
     out = ops.cast(_first_output(pred), "float32")
     out = ops.reshape(out, (ops.shape(out)[0], -1))
     spread = ops.mean(ops.std(out, axis=0))
     # a unit (a channel for convolutions) is alive if it fires anywhere
     actives = [ops.any(ops.reshape(o, (-1, ops.shape(o)[-1])) > 0, axis=0) for o in acts]
-    return spread, actives
+    return spread, actives, keras.tree.flatten(pred)
 
 
 def _forward(model):
@@ -104,10 +105,10 @@ def _forward(model):
 
 
 # ---------------------------------------------------------------- one function per backend
-# Each builds ``run(x, y) -> (loss, squares, spread, actives, predictions)`` (the
-# predictions flattened) for the variables in
-# ``variables`` (grouped by ``sizes``) from ``forward`` or ``activations`` (see
-# :func:`_forward`); the loss is 0 and squares are -1 without a loss.
+# Each builds ``run(x, y) -> (loss, squares, spread, actives, predictions)`` (the last three
+# from :func:`_signals`) for the variables in ``variables`` (grouped by ``sizes``) from
+# ``forward`` or ``activations`` (see :func:`_forward`); the loss is 0 and squares are -1
+# without a loss.
 
 
 def _tensorflow_run(model, variables, sizes, forward, activations, with_loss):
@@ -122,8 +123,7 @@ def _tensorflow_run(model, variables, sizes, forward, activations, with_loss):
         grads = tape.gradient(loss, variables) if with_loss else [None] * len(variables)
         # embedding tables: the rows this batch touched
         grads = [g.values if isinstance(g, tf.IndexedSlices) else g for g in grads]
-        return ((tf.cast(loss, tf.float32), _group_squares(grads, sizes))
-                + _signals(pred, acts) + (keras.tree.flatten(pred),))
+        return (tf.cast(loss, tf.float32), _group_squares(grads, sizes)) + _signals(pred, acts)
 
     return run
 
@@ -164,9 +164,8 @@ def _jax_run(model, variables, sizes, forward, activations, with_loss):
 
     def run(x, y):
         if not with_loss:
-            pred, acts = forward(x)
             return ((ops.convert_to_tensor(0.0), [ops.convert_to_tensor(-1.0)] * len(sizes))
-                    + _signals(pred, acts) + (keras.tree.flatten(pred),))
+                    + _signals(*forward(x)))
         args = state() + (x, y)
         if not reached:
             reached.extend(_jax_reachable(loss_fn, args, len(args[0])))
@@ -174,8 +173,7 @@ def _jax_run(model, variables, sizes, forward, activations, with_loss):
         grads = [grads[i] if reached[i] else None for i in order]
         # the activations from an inference pass of their own (the loss is the trainer's)
         acts = activations(x)
-        return ((ops.cast(loss, "float32"), _group_squares(grads, sizes))
-                + _signals(pred, acts) + (keras.tree.flatten(pred),))
+        return (ops.cast(loss, "float32"), _group_squares(grads, sizes)) + _signals(pred, acts)
 
     return run
 
@@ -188,9 +186,8 @@ def _torch_run(model, variables, sizes, forward, activations, with_loss):
     def run(x, y):
         if not with_loss:
             with torch.no_grad():
-                pred, acts = forward(x)
                 return ((ops.convert_to_tensor(0.0), [ops.convert_to_tensor(-1.0)] * len(sizes))
-                        + _signals(pred, acts) + (keras.tree.flatten(pred),))
+                        + _signals(*forward(x)))
         with torch.enable_grad():
             pred, acts = forward(x)
             loss = model.compute_loss(x=x, y=y, y_pred=pred, training=False)
@@ -198,7 +195,7 @@ def _torch_run(model, variables, sizes, forward, activations, with_loss):
                      if loss.requires_grad else [None] * len(params))
         with torch.no_grad():
             return ((ops.cast(loss, "float32"), _group_squares(grads, sizes))
-                    + _signals(pred, acts) + (keras.tree.flatten(pred),))
+                    + _signals(pred, acts))
 
     return run
 
